@@ -1,0 +1,9 @@
+"""gbv-risk: recurrence-risk scoring, programmes and next-step plans for teams working with
+perpetrators of gender-based violence. See README.md for a tour."""
+
+from .api import *  # noqa: F403
+from .api import __all__  # noqa: F401
+from .errors import (AssessmentError, DefinitionError, EngineError, GbvRiskError,  # noqa: F401
+                     InputFileError, NotFoundError, RuleTestFailure)
+
+__version__ = "0.1.0"

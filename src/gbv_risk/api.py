@@ -1,0 +1,78 @@
+"""The public use cases. The CLI is a thin layer over these; so are the tests.
+
+    >>> import gbv_risk
+    >>> a = gbv_risk.load_assessment("rules/examples/high_risk.yaml")
+    >>> result = gbv_risk.score(a)
+    >>> result.level, [f.id for f in result.fired]
+    >>> print(gbv_risk.render_plan(gbv_risk.build_plan(result, audience="subject")))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .assessment import Assessment, from_data, load_assessment
+from .cases import CaseOutcome, run_tests
+from .instrument import Instrument, available_instruments, load_instrument
+from .plan import Audience, Plan
+from .plan import build_plan as _build_plan
+from .render.plans import Format, render_plan
+from .result import RiskResult
+from .rulesets import RuleSet, available_rulesets, load_path, load_ruleset
+from .scoring import Engine
+from .scoring import score as _score
+
+__all__ = [
+    "Assessment", "CaseOutcome", "Instrument", "Plan", "RiskResult", "RuleSet",
+    "assessment_from_dict", "available_instruments", "available_rulesets", "build_plan",
+    "load_assessment", "load_instrument", "load_ruleset", "plan_for", "render_plan", "score",
+    "score_file", "test_ruleset", "validate_ruleset",
+]
+
+
+def assessment_from_dict(data: dict[str, Any], source: str = "<api>") -> Assessment:
+    return from_data(data, source)
+
+
+def score(assessment: Assessment, ruleset: RuleSet | str | None = None, *,
+          engine: Engine = "durable", explain: bool = True) -> RiskResult:
+    """Score one assessment. ``ruleset`` defaults to the one the assessment names, then to the
+    shipped rule set for its instrument."""
+    return _score(assessment, ruleset, engine=engine, explain=explain)
+
+
+def score_file(path: str | Path, ruleset: RuleSet | str | None = None,
+               stdin_text: str | None = None) -> RiskResult:
+    return score(load_assessment(path, stdin_text), ruleset)
+
+
+def build_plan(result: RiskResult, ruleset: RuleSet | str | None = None,
+               audience: Audience = "team", lang: str = "en") -> Plan:
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(
+        ruleset or f"{result.ruleset}@{result.version}")
+    if rs.compiled.content_hash != result.content_hash:
+        from .errors import AssessmentError
+        raise AssessmentError(f"the result was scored with {result.ruleset}@{result.version} "
+                              f"#{result.content_hash[:12]}, which differs from the rule set "
+                              f"loaded now (#{rs.compiled.content_hash[:12]}); score again")
+    return _build_plan(result, rs, audience, lang)
+
+
+def plan_for(assessment: Assessment, ruleset: RuleSet | str | None = None,
+             audience: Audience = "team", lang: str = "en", fmt: Format = "md") -> str:
+    result = score(assessment, ruleset)
+    return render_plan(build_plan(result, ruleset, audience, lang), fmt)
+
+
+def validate_ruleset(path: str | Path) -> RuleSet:
+    """Load and check a rule-set file; raises DefinitionError listing every problem."""
+    return load_path(path)
+
+
+def test_ruleset(ruleset: RuleSet | str | Path) -> list[CaseOutcome]:
+    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(ruleset)
+    return run_tests(rs)
+
+
+test_ruleset.__test__ = False  # not a pytest test

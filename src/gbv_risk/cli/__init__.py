@@ -1,0 +1,54 @@
+"""The ``gbv-risk`` command: a thin layer over ``gbv_risk.api``.
+
+Only domain errors (``GbvRiskError``) are expected here; each becomes one clear message on
+stderr and its documented exit code. Anything else is a bug and says so, without a traceback
+unless GBV_RISK_DEBUG is set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from ..errors import GbvRiskError
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GbvRiskError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:   # noqa: BLE001 - the last line of defence
+            if os.environ.get("GBV_RISK_DEBUG"):
+                raise
+            click.echo(f"internal error (a bug in gbv-risk, please report it): "
+                       f"{type(exc).__name__}: {exc}\nset GBV_RISK_DEBUG=1 for details", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gbv-risk", prog_name="gbv-risk")
+def main() -> None:
+    """Score intake assessments against declarative recurrence-risk rules and produce each
+    case's next-step plan.
+
+    Exit codes: 0 ok, 2 usage, 3 unreadable file, 4 invalid assessment, 5 invalid rule set or
+    instrument, 6 rule-set tests failed, 7 engine failure, 8 not found.
+    """
+
+
+from . import instruments, plans, rules, score  # noqa: E402
+
+main.add_command(score.score)
+main.add_command(instruments.instruments)
+main.add_command(rules.rules)
+main.add_command(plans.plan)

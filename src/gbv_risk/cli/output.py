@@ -1,0 +1,72 @@
+"""Shared output helpers: tables for people, JSON and CSV for programs, atomic file writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import InputFileError
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None,
+          wrap: tuple[str, ...] = ()) -> None:
+    """Every column keeps its values on one line except those in ``wrap`` (long prose)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=title, show_lines=bool(wrap))
+    for c in columns:
+        t.add_column(c, no_wrap=c not in wrap, overflow="fold" if c in wrap else "ellipsis",
+                     ratio=1 if c in wrap else None, min_width=20 if c in wrap else None)
+    for r in rows:
+        t.add_row(*(str(r.get(c, "")) for c in columns))
+    Console().print(t)
+
+
+def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | None = None,
+         wrap: tuple[str, ...] = ()):
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        click.echo(buf.getvalue(), nl=False)
+    else:
+        table(rows, columns, title, wrap)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write all or nothing: a crash leaves the old file (or none), never half of the new."""
+    target = Path(path)
+    if not target.parent.exists():
+        raise InputFileError(f"{path}: folder {target.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_stdin_if(path: str) -> str | None:
+    return click.get_text_stream("stdin").read() if path == "-" else None
+
+
+LANG = click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
+                    help="Language of texts (default: GBV_RISK_LANG, then en).")
+
+
+def lang_of(value: str | None) -> str:
+    lang = value or os.environ.get("GBV_RISK_LANG", "en")
+    return lang if lang in ("en", "ru") else "en"

@@ -1,0 +1,527 @@
+"""Compiling an effective rule set into the engine-neutral form (``engine.ir``).
+
+The compiler does all the reasoning the engines should not have to: it checks every reference
+against the instrument and the vocabulary, stratifies derived facts so that negation only ever
+reads facts that are final (ENGINE.md §5.7), expands dated parameters into dated variants of a
+rule, pushes negation down to the leaves (durable-rules has no unary NOT), and records which
+rules rest on what the victim said.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from typing import Any
+
+from ..errors import DefinitionError, Problem
+from ..instrument import Instrument, ItemType
+from ..engine import ir
+from ..engine.ir import Absent, And, Cmp, Expr, Or, Present, TrueExpr
+from .conditions import (AAll, AAny, ACount, AFact, AItem, ALevel, ANot, AScore, ConditionParser,
+                         Node, fact_refs, walk)
+from .loader import Effective
+from .schema import DEFAULT_INTENSITIES, DEFAULT_LEVELS, Parameter, RuleDef
+
+NEG = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
+
+
+def ymd(d: dt.date | None) -> int | None:
+    return None if d is None else d.year * 10000 + d.month * 100 + d.day
+
+
+def content_hash(eff: Effective, instrument: Instrument) -> str:
+    """Hash of everything that can change a result; titles and embedded tests are left out."""
+    f = eff.file
+    body = f.model_dump(mode="json", exclude={"tests", "title", "description", "extends",
+                                             "remove_rules", "ruleset", "version"})
+    body["instrument_items"] = instrument.model_dump(mode="json", include={"items": {
+        "__all__": {"id", "type", "domain", "min", "max", "choices", "source", "change"}}})
+    blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class Compiler:
+    def __init__(self, eff: Effective, instrument: Instrument):
+        self.eff = eff
+        self.f = eff.file
+        self.inst = instrument
+        self.src = eff.source
+        self.problems: list[Problem] = []
+        self.levels = tuple(self.f.levels or DEFAULT_LEVELS)
+        self.intensities = tuple(self.f.intensities or DEFAULT_INTENSITIES)
+        self.params: dict[str, Parameter] = dict(self.f.parameters)
+        self.counts: list[ir.CountFeature] = []
+
+    def fail(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(self.src, where, reason))
+
+    # ---- the pieces -------------------------------------------------------------------
+    def check_vocab(self) -> None:
+        if len(set(self.levels)) != len(self.levels) or len(self.levels) < 2:
+            self.fail("levels", "levels must be at least two distinct names, lowest first")
+        if len(set(self.intensities)) != len(self.intensities):
+            self.fail("intensities", "intensities must be distinct, lowest first")
+
+    def weights(self) -> tuple[ir.Weight, ...]:
+        out = []
+        items = self.inst.by_id
+        for item_id, spec in self.f.weights.items():
+            where = f"weights.{item_id}"
+            item = items.get(item_id)
+            if item is None:
+                self.fail(where, f"unknown item {item_id!r} in instrument {self.inst.key}")
+                continue
+            if item.type is ItemType.yes_no:
+                if not _is_int(spec):
+                    self.fail(where, f"yes/no item: weight is whole points, got {spec!r}")
+                    continue
+                out.append(ir.Weight(item_id, item.domain, "yes_no", points=spec))
+            elif item.type is ItemType.count:
+                if _is_int(spec):
+                    spec = {"per": spec}
+                if not isinstance(spec, dict) or set(spec) - {"per", "max"} or "per" not in spec \
+                        or not all(_is_int(v) for v in spec.values()):
+                    self.fail(where, "count item: weight is {per: N, max: M} in whole points")
+                    continue
+                out.append(ir.Weight(item_id, item.domain, "count", points=spec["per"],
+                                     cap=spec.get("max")))
+            elif item.type is ItemType.choice:
+                if not isinstance(spec, dict) or not all(_is_int(v) for v in spec.values()):
+                    self.fail(where, "choice item: weight is {choice: points, ...}")
+                    continue
+                bad = sorted(set(spec) - set(item.choice_values))
+                if bad:
+                    self.fail(where, f"not choices of {item_id!r}: {bad}; "
+                                     f"choices: {list(item.choice_values)}")
+                    continue
+                out.append(ir.Weight(item_id, item.domain, "choice",
+                                     by_choice=tuple((c, spec.get(c, 0))
+                                                     for c in item.choice_values)))
+            else:
+                self.fail(where, "date items carry no weight; test them in rule conditions")
+        return tuple(out)
+
+    def thresholds(self) -> list[tuple[str, str | int]]:
+        """(level, int or $parameter) for every level above the lowest, in level order."""
+        out = []
+        for lvl, spec in self.f.thresholds.items():
+            where = f"thresholds.{lvl}"
+            if lvl not in self.levels[1:]:
+                self.fail(where, f"thresholds are set for levels above {self.levels[0]!r}: "
+                                 f"{list(self.levels[1:])}")
+                continue
+            if isinstance(spec, dict):
+                try:
+                    self.params[f"threshold_{lvl}"] = Parameter.model_validate(spec)
+                except Exception as exc:  # pydantic error text is clear enough here
+                    self.fail(where, f"dated threshold is {{values: {{DATE: points}}}}: {exc}")
+                    continue
+                spec = f"$threshold_{lvl}"
+            if isinstance(spec, str) and spec.startswith("$"):
+                if spec[1:] not in self.params:
+                    self.fail(where, f"unknown parameter {spec!r}")
+                    continue
+            elif not _is_int(spec):
+                self.fail(where, f"expected whole points, $parameter or dated values, got {spec!r}")
+                continue
+            out.append((lvl, spec))
+        order = {lvl: i for i, lvl in enumerate(self.levels)}
+        out.sort(key=lambda t: order[t[0]])
+        self._check_threshold_order(out)
+        return out
+
+    def _check_threshold_order(self, ths) -> None:
+        dates = sorted({d for _, s in ths if isinstance(s, str) for d in self.params[s[1:]].values})
+        for d in dates or [dt.date(1900, 1, 1)]:
+            vals = [(lvl, self._value_at(s, d)) for lvl, s in ths]
+            vals = [(lvl, v) for lvl, v in vals if v is not None]
+            for (l1, v1), (l2, v2) in zip(vals, vals[1:], strict=False):
+                if v2 < v1:
+                    self.fail("thresholds", f"on {d}: threshold for {l2!r} ({v2}) is below "
+                                            f"the one for {l1!r} ({v1})")
+
+    def _value_at(self, spec: str | int, day: dt.date) -> int | None:
+        if not isinstance(spec, str):
+            return spec
+        values = self.params[spec[1:]].values
+        in_force = [d for d in values if d <= day]
+        return values[max(in_force)] if in_force else None
+
+    def check_actions(self, rule: RuleDef, where: str, plan: bool) -> None:
+        t = rule.then
+        v = self.f.vocabulary
+        if t.level_at_least is not None and t.level_at_least not in self.levels:
+            self.fail(f"{where}.then.level_at_least",
+                      f"unknown level {t.level_at_least!r}; levels: {list(self.levels)}")
+        if t.intensity is not None and t.intensity not in self.intensities:
+            self.fail(f"{where}.then.intensity",
+                      f"unknown intensity {t.intensity!r}; intensities: {list(self.intensities)}")
+        for key, vocab in (("referrals", "agencies"), ("safety_steps", "safety_steps"),
+                           ("steps", "steps"), ("flags", "flags"), ("reassess_on", "triggers")):
+            known = getattr(v, vocab)
+            for x in getattr(t, key):
+                if x not in known:
+                    self.fail(f"{where}.then.{key}", f"{x!r} is not declared in vocabulary.{vocab}")
+        if plan and (t.level_at_least or t.derive):
+            self.fail(f"{where}.then", "a rule that reads the level (level_at_least) may not set "
+                                       "the level or derive facts: the level is final by then")
+        if not t.model_dump(exclude_defaults=True):
+            self.fail(f"{where}.then", "a rule needs at least one action")
+        if rule.effective_from and rule.effective_until and \
+                rule.effective_until <= rule.effective_from:
+            self.fail(f"{where}.effective_until", "must be after effective_from")
+
+    # ---- strata ----------------------------------------------------------------------
+    def stratify(self, parsed: dict[str, Node]) -> dict[str, int] | None:
+        producers: dict[str, list[str]] = defaultdict(list)
+        for r in self.f.rules:
+            if r.then.derive:
+                producers[r.then.derive].append(r.id)
+        for rid, node in parsed.items():
+            for name, _, _ in fact_refs(node):
+                if name not in producers:
+                    self.fail(self.eff.rule_lines.get(rid, rid),
+                              f"rule {rid!r}: unknown fact {name!r} (no rule derives it; "
+                              f"derived facts: {sorted(producers)})")
+        if self.problems:
+            return None
+        deps: dict[str, set[str]] = {f: set() for f in producers}
+        for fact, rids in producers.items():
+            for rid in rids:
+                deps[fact] |= {n for n, _, _ in fact_refs(parsed[rid])}
+        cycle = _find_cycle(deps)
+        if cycle:
+            self.fail("rules", "cycle among derived facts: " + " -> ".join(cycle))
+            return None
+        stratum_rule: dict[str, int] = {}
+        stratum_fact: dict[str, int] = {f: 0 for f in producers}
+        for _ in range(len(parsed) + 2):
+            changed = False
+            for rid, node in parsed.items():
+                s = 0
+                for name, positive, top in fact_refs(node):
+                    s = max(s, stratum_fact[name] + (0 if (positive and top) else 1))
+                if stratum_rule.get(rid) != s:
+                    stratum_rule[rid], changed = s, True
+            for fact, rids in producers.items():
+                s = max(stratum_rule[r] for r in rids)
+                if stratum_fact[fact] != s:
+                    stratum_fact[fact], changed = s, True
+            if not changed:
+                break
+        self.fact_strata = stratum_fact
+        return stratum_rule
+
+    # ---- lowering to NNF ---------------------------------------------------------------
+    def lower(self, node: Node, neg: bool, phase: int, values: dict[str, int]) -> Expr:
+        if isinstance(node, AAll):
+            parts = tuple(self.lower(p, neg, phase, values) for p in node.parts)
+            return _or(parts) if neg else _and(parts)
+        if isinstance(node, AAny):
+            parts = tuple(self.lower(p, neg, phase, values) for p in node.parts)
+            return _and(parts) if neg else _or(parts)
+        if isinstance(node, ANot):
+            return self.lower(node.part, not neg, phase, values)
+        if isinstance(node, ACount):
+            name = ir.count_field(len(self.counts))
+            self.counts.append(ir.CountFeature(name, tuple(
+                self.lower(p, False, phase, values) for p in node.parts)))
+            return Cmp(name, "lt" if neg else "gte", node.at_least)
+        if isinstance(node, AFact):
+            if self.fact_strata[node.name] < phase:
+                fld = ir.fact_field(node.name)
+                return Absent(fld) if neg else Cmp(fld, "eq", 1)
+            return TrueExpr()   # same phase, positive, top-level: joined as a separate fact
+        if isinstance(node, ALevel):
+            rank = self.levels.index(node.at_least)
+            return Cmp(ir.LEVEL, "lt" if neg else "gte", rank)
+        if isinstance(node, AScore):
+            fld = ir.score_field(node.domain)
+            tests = tuple(Cmp(fld, NEG[op] if neg else op,
+                              values[v[1:]] if isinstance(v, str) else v) for op, v in node.tests)
+            return _or(tests) if neg else _and(tests)
+        return self.lower_item(node, neg)
+
+    def lower_item(self, node: AItem, neg: bool) -> Expr:
+        item = self.inst.by_id[node.item]
+        fld = ir.item_field(item.id)
+        tests = []
+        for op, v in node.tests:
+            if op == "answered":
+                tests.append(Present(fld) if v != neg else Absent(fld))
+                continue
+            if op == "within_days":
+                dfld = ir.days_field(item.id)
+                tests.append(Or((Absent(dfld), Cmp(dfld, "gt", v))) if neg
+                             else Cmp(dfld, "lte", v))
+                continue
+            if item.type is ItemType.choice and op in ("lt", "lte", "gt", "gte", "in", "ne"):
+                op, v = "in", _choice_set(item.choice_values, op, v)
+                if neg:
+                    op, v = "in", tuple(c for c in item.choice_values if c not in v)
+                    neg_done = True
+                else:
+                    neg_done = False
+                expr = _or(tuple(Cmp(fld, "eq", c) for c in v)) if v else Or(())
+                tests.append(Or((Absent(fld), expr)) if neg_done else expr)
+                continue
+            if op == "in":
+                if neg:
+                    tests.append(Or((Absent(fld), _and(tuple(Cmp(fld, "ne", c) for c in v)))))
+                else:
+                    tests.append(_or(tuple(Cmp(fld, "eq", c) for c in v)))
+                continue
+            tests.append(Or((Absent(fld), Cmp(fld, NEG[op], v))) if neg else Cmp(fld, op, v))
+        return _or(tuple(tests)) if neg else _and(tuple(tests))
+
+    # ---- windows -----------------------------------------------------------------------
+    def segments(self, rule_params: set[str], start: dt.date | None, end: dt.date | None):
+        """[(from, until, {param: value})] over which the rule is in force with fixed values."""
+        if not rule_params:
+            return [(start, end, {})]
+        cuts = sorted({d for p in rule_params for d in self.params[p].values})
+        bounds = sorted({d for d in cuts if (start is None or d > start)
+                         and (end is None or d < end)})
+        starts = [start or cuts[0], *[d for d in bounds if d > (start or cuts[0])]]
+        out = []
+        for i, s in enumerate(starts):
+            u = starts[i + 1] if i + 1 < len(starts) else end
+            vals = {p: self._value_at(f"${p}", s) for p in rule_params}
+            if any(v is None for v in vals.values()):
+                continue
+            out.append((s, u, vals))
+        return out
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _choice_set(order: tuple[str, ...], op: str, v: Any) -> tuple[str, ...]:
+    if op == "in":
+        return tuple(c for c in order if c in v)
+    if op == "ne":
+        return tuple(c for c in order if c != v)
+    i = order.index(v)
+    pick = {"lt": lambda j: j < i, "lte": lambda j: j <= i,
+            "gt": lambda j: j > i, "gte": lambda j: j >= i}[op]
+    return tuple(c for j, c in enumerate(order) if pick(j))
+
+
+def _flatten(kind, parts):
+    out = []
+    for p in parts:
+        if isinstance(p, kind):
+            out.extend(p.parts)
+        else:
+            out.append(p)
+    return out
+
+
+def _and(parts) -> Expr:
+    parts = [p for p in _flatten(And, parts) if not isinstance(p, TrueExpr)]
+    if not parts:
+        return TrueExpr()
+    return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+
+def _or(parts) -> Expr:
+    parts = _flatten(Or, parts)
+    if any(isinstance(p, TrueExpr) for p in parts):
+        return TrueExpr()
+    return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+
+def _find_cycle(deps: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(n: str) -> list[str] | None:
+        state[n] = 1
+        stack.append(n)
+        for m in sorted(deps.get(n, ())):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state:
+                found = visit(m)
+                if found:
+                    return found
+        stack.pop()
+        state[n] = 2
+        return None
+
+    for n in sorted(deps):
+        if n not in state:
+            found = visit(n)
+            if found:
+                return found
+    return None
+
+
+def expr_fields(e: Expr) -> set[str]:
+    if isinstance(e, (Cmp, Present, Absent)):
+        return {e.field}
+    if isinstance(e, (And, Or)):
+        return set().union(*(expr_fields(p) for p in e.parts)) if e.parts else set()
+    return set()
+
+
+def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSet:
+    c = Compiler(eff, instrument)
+    f = eff.file
+    c.check_vocab()
+    weights = c.weights()
+    thresholds = c.thresholds()
+    parser = ConditionParser(instrument, c.levels, set(c.params), eff.source)
+    parsed: dict[str, Node] = {}
+    plan_rules: set[str] = set()
+    for r in f.rules:
+        where = eff.rule_lines.get(r.id, r.id)
+        node = parser.parse(r.when, f"{where}: when")
+        if node is None:
+            continue
+        parsed[r.id] = node
+        is_plan = any(isinstance(n, ALevel) for n in walk(node))
+        if is_plan:
+            plan_rules.add(r.id)
+        c.check_actions(r, where, is_plan)
+    c.problems.extend(parser.problems)
+    strata = c.stratify(parsed) if not c.problems else None
+    if c.problems or strata is None:
+        raise DefinitionError(f"{eff.source}: invalid rule set "
+                              f"({len(c.problems)} problem(s))", c.problems)
+    max_stratum = max([s for rid, s in strata.items() if rid not in plan_rules], default=0)
+    plan_phase = max_stratum + 1
+
+    victim_items = {i.id for i in instrument.items if i.victim_sourced}
+    victim_domains = {w.domain for w in weights if w.item in victim_items}
+    if victim_domains:
+        victim_domains.add("total")
+
+    rules: list[ir.Rule] = []
+    info: dict[str, ir.RuleInfo] = {}
+
+    def add(rid, phase, node, outcomes, start, end, victim, joins=()):
+        params = {v[1:] for n in walk(node) if isinstance(n, AScore)
+                  for _, v in n.tests if isinstance(v, str)}
+        for s, u, values in c.segments(params, start, end):
+            cond = c.lower(node, False, phase, values)
+            rules.append(ir.Rule(len(rules), rid, phase, cond, tuple(joins), tuple(outcomes),
+                                 (ymd(s), ymd(u)), victim))
+
+    for lvl, spec in thresholds:
+        rid = f"threshold.{lvl}"
+        info[rid] = ir.RuleInfo(rid, f"Total score reaches the threshold for {lvl}",
+                                "rule set thresholds", "threshold")
+        add(rid, 0, AScore("total", (("gte", spec),)), [ir.Outcome("level", c.levels.index(lvl))],
+            None, None, bool(victim_domains))
+
+    victim_facts: set[str] = set()
+
+    def rests_on_victim(node: Node) -> bool:
+        return any((isinstance(n, AItem) and n.item in victim_items)
+                   or (isinstance(n, AScore) and n.domain in victim_domains)
+                   or (isinstance(n, AFact) and n.name in victim_facts) for n in walk(node))
+
+    for _ in range(len(f.rules) + 1):   # to a fixpoint: facts feed facts
+        grown = {r.then.derive for r in f.rules if r.then.derive and rests_on_victim(parsed[r.id])}
+        if grown <= victim_facts:
+            break
+        victim_facts |= grown
+    for r in f.rules:
+        node = parsed[r.id]
+        refs = fact_refs(node)
+        victim = rests_on_victim(node)
+        phase = plan_phase if r.id in plan_rules else strata[r.id]
+        joins = sorted({n for n, pos, top in refs
+                        if pos and top and c.fact_strata[n] == phase})
+        outcomes = _outcomes(r, c)
+        info[r.id] = ir.RuleInfo(r.id, r.rationale.strip(), r.source.strip())
+        add(r.id, phase, node, outcomes, r.effective_from, r.effective_until, victim, joins)
+    rules.sort(key=lambda r: (r.phase, r.index))
+    rules = [ir.Rule(i, r.id, r.phase, r.cond, r.joins, r.outcomes, r.window, r.victim_informed)
+             for i, r in enumerate(rules)]
+
+    phase_fields: list[set[str]] = [set() for _ in range(plan_phase + 1)]
+    for r in rules:
+        flds = expr_fields(r.cond)
+        if r.window != (None, None):
+            flds.add(ir.ASOF)
+        phase_fields[r.phase] |= flds
+    items = tuple(ir.ItemSpec(i.id, i.type.value, i.domain, i.choice_values, i.min, i.max,
+                              i.victim_sourced, i.change == "dynamic") for i in instrument.items)
+    compiled = ir.CompiledRuleSet(
+        ruleset=f.ruleset, version=f.version, content_hash=content_hash(eff, instrument),
+        instrument=instrument.key, levels=c.levels, intensities=c.intensities,
+        domains=tuple(d.id for d in instrument.domains), items=items, weights=weights,
+        counts=tuple(c.counts), rules=tuple(rules), info=info,
+        phase_fields=tuple(tuple(sorted(p)) for p in phase_fields),
+        lowering_override_allowed=bool(f.lowering_override_allowed),
+        facts=tuple(sorted(c.fact_strata)),
+        monotone=_monotone(parsed, weights, instrument),
+        labels=_labels(f),
+    )
+    return compiled
+
+
+def _outcomes(r: RuleDef, c: Compiler) -> list[ir.Outcome]:
+    t = r.then
+    out: list[ir.Outcome] = []
+    if t.level_at_least:
+        out.append(ir.Outcome("level", c.levels.index(t.level_at_least)))
+    if t.derive:
+        out.append(ir.Outcome("derive", t.derive))
+    out += [ir.Outcome("flag", x) for x in t.flags]
+    if t.intensity:
+        out.append(ir.Outcome("intensity", c.intensities.index(t.intensity)))
+    out += [ir.Outcome("referral", x) for x in t.referrals]
+    out += [ir.Outcome("safety", x) for x in t.safety_steps]
+    out += [ir.Outcome("step", x) for x in t.steps]
+    if t.reassess_within_days:
+        out.append(ir.Outcome("reassess_days", t.reassess_within_days))
+    out += [ir.Outcome("reassess_on", x) for x in t.reassess_on]
+    return out
+
+
+def _monotone(parsed: dict[str, Node], weights, instrument: Instrument) -> bool:
+    """True when answering more risk factors can never lower the level: weights are
+    non-negative (and rise with a choice's order) and conditions only test for presence of
+    risk."""
+    for w in weights:
+        if w.points < 0 or any(p < 0 for _, p in w.by_choice):
+            return False
+        pts = [p for _, p in w.by_choice]
+        if pts != sorted(pts):
+            return False
+    items = instrument.by_id
+    for node in parsed.values():
+        for n in walk(node):
+            if isinstance(n, ANot):
+                return False
+            if isinstance(n, AScore) and any(op not in ("gte", "gt") for op, _ in n.tests):
+                return False
+            if isinstance(n, AItem):
+                it = items[n.item]
+                for op, v in n.tests:
+                    if op in ("answered", "within_days", "ne", "lt", "lte"):
+                        return False
+                    if op == "in" and it.type is not ItemType.choice:
+                        return False
+                    if op == "in" and it.type is ItemType.choice:
+                        vals = [c for c in it.choice_values if c in v]
+                        if vals != list(it.choice_values[-len(vals):]):
+                            return False
+                    if op == "eq" and it.type is ItemType.yes_no and v != 1:
+                        return False
+                    if op == "eq" and it.type is ItemType.count:
+                        return False
+                    if op == "eq" and it.type is ItemType.choice and v != it.choice_values[-1]:
+                        return False
+    return True
+
+
+def _labels(f) -> dict[str, dict[str, dict[str, str]]]:
+    v = f.vocabulary
+    return {k: {x: t.root for x, t in getattr(v, k).items()} for k in type(v).model_fields}

@@ -1,0 +1,301 @@
+"""The condition grammar of rule files, parsed into a small tree. No expression strings, no
+eval: a condition is a mapping with one head key, checked against the instrument.
+
+    {all: [...]}  {any: [...]}  {not: {...}}  {at_least: 4, of: [...]}
+    {item: threat_to_kill}                       yes/no item answered yes
+    {item: incidents_past_12_months, gte: 3}     comparisons: eq ne lt lte gt gte in
+    {item: alcohol_frequency, gte: weekly}       choice items compare by their declared order
+    {item: separation_date, within_days: 365}    date items: within N days before assessment
+    {item: victim_fears_assault, answered: false}
+    {score: total, gte: $high_threshold}         a domain score or the total
+    {fact: lethality_indicators}                 a fact derived by another rule
+    {level_at_least: high}                       plan rules: the aggregated level
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from ..errors import Problem
+from ..instrument import Instrument, ItemType
+
+COMPARATORS = ("eq", "ne", "lt", "lte", "gt", "gte")
+
+
+@dataclass(frozen=True)
+class AAll:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class AAny:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class ANot:
+    part: Node
+
+
+@dataclass(frozen=True)
+class ACount:
+    parts: tuple[Node, ...]
+    at_least: int
+
+
+@dataclass(frozen=True)
+class AItem:
+    item: str
+    tests: tuple[tuple[str, Any], ...]   # (op, value); op also 'in', 'within_days', 'answered'
+
+
+@dataclass(frozen=True)
+class AScore:
+    domain: str
+    tests: tuple[tuple[str, Any], ...]   # value: int or '$param'
+
+
+@dataclass(frozen=True)
+class AFact:
+    name: str
+
+
+@dataclass(frozen=True)
+class ALevel:
+    at_least: str
+
+
+Node = Union[AAll, AAny, ANot, ACount, AItem, AScore, AFact, ALevel]
+
+
+class ConditionParser:
+    """Parses one rule set's conditions, collecting every problem rather than stopping."""
+
+    def __init__(self, instrument: Instrument, levels: tuple[str, ...], parameters: set[str],
+                 source: str):
+        self.inst = instrument
+        self.items = instrument.by_id
+        self.domains = {d.id for d in instrument.domains} | {"total"}
+        self.levels = levels
+        self.parameters = parameters
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def fail(self, where: str, reason: str) -> None:
+        self.problems.append(Problem(self.source, where, reason))
+
+    def parse(self, raw: Any, where: str) -> Node | None:
+        if not isinstance(raw, dict) or not raw:
+            self.fail(where, "a condition must be a mapping such as {item: threat_to_kill}")
+            return None
+        heads = [k for k in ("all", "any", "not", "at_least", "item", "score", "fact",
+                             "level_at_least") if k in raw]
+        if len(heads) != 1:
+            self.fail(where, f"a condition needs exactly one of all/any/not/at_least/item/"
+                             f"score/fact/level_at_least, found {sorted(raw)}")
+            return None
+        head = heads[0]
+        return getattr(self, f"_{head}")(raw, where)
+
+    def _list(self, raw: Any, key: str, where: str) -> tuple[Node, ...] | None:
+        extra = set(raw) - {key}
+        if extra:
+            self.fail(where, f"unexpected key(s) {sorted(extra)} beside {key!r}")
+        parts = raw[key]
+        if not isinstance(parts, list) or not parts:
+            self.fail(f"{where}.{key}", "expected a non-empty list of conditions")
+            return None
+        nodes = [self.parse(p, f"{where}.{key}[{i}]") for i, p in enumerate(parts)]
+        return None if any(n is None for n in nodes) else tuple(nodes)
+
+    def _all(self, raw, where):
+        parts = self._list(raw, "all", where)
+        return AAll(parts) if parts else None
+
+    def _any(self, raw, where):
+        parts = self._list(raw, "any", where)
+        return AAny(parts) if parts else None
+
+    def _not(self, raw, where):
+        if set(raw) != {"not"}:
+            self.fail(where, "'not' takes one condition and nothing beside it")
+            return None
+        part = self.parse(raw["not"], f"{where}.not")
+        return ANot(part) if part else None
+
+    def _at_least(self, raw, where):
+        if set(raw) != {"at_least", "of"}:
+            self.fail(where, "a count is written {at_least: N, of: [conditions]}")
+            return None
+        n = raw["at_least"]
+        parts = self._list({"of": raw["of"]}, "of", where)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            self.fail(f"{where}.at_least", f"expected a whole number >= 1, got {n!r}")
+            return None
+        if parts and n > len(parts):
+            self.fail(f"{where}.at_least", f"{n} can never be reached with {len(parts)} conditions")
+            return None
+        if parts:
+            for i, p in enumerate(parts):
+                if _mentions(p, (AFact, ALevel, ACount)):
+                    self.fail(f"{where}.of[{i}]", "conditions counted by at_least may test items "
+                                                 "and scores only")
+                    return None
+        return ACount(parts, n) if parts else None
+
+    def _fact(self, raw, where):
+        if set(raw) != {"fact"} or not isinstance(raw["fact"], str):
+            self.fail(where, "a fact test is written {fact: name}")
+            return None
+        return AFact(raw["fact"])
+
+    def _level_at_least(self, raw, where):
+        lvl = raw["level_at_least"]
+        if set(raw) != {"level_at_least"}:
+            self.fail(where, "a level test is written {level_at_least: high}")
+            return None
+        if lvl not in self.levels:
+            self.fail(f"{where}.level_at_least", f"unknown level {lvl!r}; levels: {list(self.levels)}")
+            return None
+        return ALevel(lvl)
+
+    def _score(self, raw, where):
+        domain = raw["score"]
+        if domain not in self.domains:
+            self.fail(f"{where}.score", f"unknown score {domain!r}; use 'total' or a domain: "
+                                        f"{sorted(self.domains - {'total'})}")
+            return None
+        tests = []
+        for key, value in raw.items():
+            if key == "score":
+                continue
+            if key not in COMPARATORS:
+                self.fail(f"{where}.{key}", f"scores compare with {list(COMPARATORS)}")
+                return None
+            if isinstance(value, str) and value.startswith("$"):
+                if value[1:] not in self.parameters:
+                    self.fail(f"{where}.{key}", f"unknown parameter {value!r}")
+                    return None
+            elif not isinstance(value, int) or isinstance(value, bool):
+                self.fail(f"{where}.{key}", f"expected a whole number or $parameter, got {value!r}")
+                return None
+            tests.append((key, value))
+        if not tests:
+            self.fail(where, "a score test needs a comparison such as gte: 10")
+            return None
+        return AScore(domain, tuple(tests))
+
+    def _item(self, raw, where):
+        item_id = raw["item"]
+        item = self.items.get(item_id) if isinstance(item_id, str) else None
+        if item is None:
+            self.fail(f"{where}.item", f"unknown item {item_id!r} in instrument {self.inst.key}")
+            return None
+        tests: list[tuple[str, Any]] = []
+        for key, value in raw.items():
+            if key == "item":
+                continue
+            checked = self._item_test(item, key, value, f"{where}.{key}")
+            if checked is None:
+                return None
+            tests.append(checked)
+        if not tests:
+            if item.type is not ItemType.yes_no:
+                self.fail(where, f"item {item_id!r} is {item.type.value}: say what to test, "
+                                 "e.g. gte: 2 or eq: <value>")
+                return None
+            tests.append(("eq", 1))
+        return AItem(item_id, tuple(tests))
+
+    def _item_test(self, item, key, value, where):
+        t = item.type
+        if key == "answered":
+            if not isinstance(value, bool):
+                self.fail(where, "answered takes true or false")
+                return None
+            return ("answered", value)
+        if t is ItemType.date:
+            if key != "within_days" or not isinstance(value, int) or isinstance(value, bool) \
+                    or value < 0:
+                self.fail(where, f"date item {item.id!r} is tested with within_days: N (N >= 0)")
+                return None
+            return ("within_days", value)
+        if key == "within_days":
+            self.fail(where, f"within_days applies to date items; {item.id!r} is {t.value}")
+            return None
+        if key == "in":
+            if not isinstance(value, list) or not value:
+                self.fail(where, "'in' takes a non-empty list")
+                return None
+            vals = [self._item_value(item, v, where) for v in value]
+            return None if any(v is None for v in vals) else ("in", tuple(vals))
+        if key not in COMPARATORS:
+            self.fail(where, f"unknown test {key!r}; use {list(COMPARATORS)}, in, answered")
+            return None
+        if t is ItemType.yes_no and key not in ("eq", "ne"):
+            self.fail(where, f"yes/no item {item.id!r} is tested with eq or ne only")
+            return None
+        v = self._item_value(item, value, where)
+        return None if v is None else (key, v)
+
+    def _item_value(self, item, value, where):
+        t = item.type
+        if t is ItemType.yes_no:
+            if value in (True, "yes"):
+                return 1
+            if value in (False, "no"):
+                return 0
+            self.fail(where, f"yes/no item {item.id!r} takes yes or no, got {value!r}")
+            return None
+        if t is ItemType.count:
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.fail(where, f"count item {item.id!r} takes whole numbers, got {value!r}")
+                return None
+            return value
+        if value not in item.choice_values:
+            self.fail(where, f"{value!r} is not a choice of {item.id!r}: {list(item.choice_values)}")
+            return None
+        return value
+
+
+def _mentions(node: Node, kinds: tuple[type, ...]) -> bool:
+    if isinstance(node, kinds):
+        return True
+    if isinstance(node, (AAll, AAny, ACount)):
+        return any(_mentions(p, kinds) for p in node.parts)
+    if isinstance(node, ANot):
+        return _mentions(node.part, kinds)
+    return False
+
+
+def walk(node: Node):
+    yield node
+    if isinstance(node, (AAll, AAny, ACount)):
+        for p in node.parts:
+            yield from walk(p)
+    elif isinstance(node, ANot):
+        yield from walk(node.part)
+
+
+def fact_refs(node: Node) -> list[tuple[str, bool, bool]]:
+    """(fact, positive, top-level conjunct) for every fact the condition mentions."""
+    out: list[tuple[str, bool, bool]] = []
+
+    def go(n: Node, positive: bool, top: bool) -> None:
+        if isinstance(n, AFact):
+            out.append((n.name, positive, top and positive))
+        elif isinstance(n, AAll):
+            for p in n.parts:
+                go(p, positive, top and positive)
+        elif isinstance(n, AAny):
+            for p in n.parts:
+                go(p, positive, top and len(n.parts) == 1)
+        elif isinstance(n, ANot):
+            go(n.part, not positive, False)
+        elif isinstance(n, ACount):
+            for p in n.parts:
+                go(p, positive, False)
+
+    go(node, True, True)
+    return out

@@ -1,0 +1,169 @@
+"""Finding rule-set files and resolving ``extends`` into one effective definition.
+
+A pilot mahalla's variant is an overlay on a published rule set (as OpenFisca's reforms are):
+it may override weights, thresholds, parameters and vocabulary, replace rules by id, add
+rules and remove rules. The merged definition is what gets compiled and hashed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .. import resources
+from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
+from ..validation import problems_from
+from ..yamlio import load_data, locate
+from .schema import RuleDef, RuleSetFile, Vocabulary
+
+from pydantic import ValidationError
+
+
+@dataclass
+class Effective:
+    """A rule set after ``extends`` is applied, with where each rule came from."""
+
+    file: RuleSetFile
+    source: str
+    raw: object
+    chain: list[str] = field(default_factory=list)       # ['ipv_core@2026.1', ...] parents
+    rule_origin: dict[str, str] = field(default_factory=dict)   # rule id -> ruleset key
+    rule_lines: dict[str, str] = field(default_factory=dict)    # rule id -> location
+
+
+def parse_ruleset_file(path: Path | str) -> tuple[RuleSetFile, object, str]:
+    data, name = load_data(path)
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{name}: a rule set file must be a mapping",
+                              [Problem(name, "", "expected keys ruleset, version, rules")])
+    try:
+        return RuleSetFile.model_validate(data), data, name
+    except ValidationError as exc:
+        raise DefinitionError(f"{name}: invalid rule set", problems_from(exc, data, name)) from None
+
+
+@lru_cache(maxsize=8)
+def _index(directory: str) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        try:
+            f, _, _ = parse_ruleset_file(path)
+        except GbvRiskError:
+            continue   # reported when that file itself is validated
+        out[f"{f.ruleset}@{f.version}"] = path
+    return out
+
+
+def shipped_rulesets() -> dict[str, Path]:
+    return dict(_index(str(resources.rulesets_dir())))
+
+
+def find_ruleset(ref: str, near: Path | None = None) -> Path:
+    """Resolve ``id@version``, a bare ``id`` (newest version) or a file path."""
+    p = Path(ref)
+    if p.suffix in (".yaml", ".yml", ".json") or p.exists():
+        if p.exists():
+            return p
+        raise NotFoundError(f"{ref}: rule set file not found")
+    candidates = dict(_index(str(resources.rulesets_dir())))
+    if near is not None and near.parent.resolve() != resources.rulesets_dir().resolve():
+        candidates.update(_index(str(near.parent)))
+    if ref in candidates:
+        return candidates[ref]
+    same = sorted(k for k in candidates if k.split("@")[0] == ref)
+    if same and "@" not in ref:
+        return candidates[same[-1]]
+    known = ", ".join(sorted(candidates)) or "none"
+    raise NotFoundError(f"unknown rule set {ref!r}; available: {known}")
+
+
+def resolve(path: Path | str, _seen: tuple[str, ...] = ()) -> Effective:
+    f, raw, name = parse_ruleset_file(path)
+    key = f"{f.ruleset}@{f.version}"
+    if key in _seen:
+        chain = " -> ".join((*_seen, key))
+        raise DefinitionError(f"{name}: extends forms a cycle",
+                              [Problem(name, locate(raw, ("extends",)), f"cycle: {chain}")])
+    own_lines = {r.id: locate(raw, ("rules", i)) for i, r in enumerate(f.rules)}
+    dupes = _duplicates([r.id for r in f.rules])
+    if dupes:
+        raise DefinitionError(f"{name}: duplicate rule ids", [
+            Problem(name, own_lines[d], f"duplicate rule id {d!r}") for d in dupes])
+    if not f.extends:
+        problems = [Problem(name, locate(raw, ("remove_rules",)),
+                            "remove_rules needs extends: there is nothing to remove from")
+                    ] if f.remove_rules else []
+        for must in ("instrument",):
+            if getattr(f, must) is None:
+                problems.append(Problem(name, "", f"'{must}' is required when not extending"))
+        if problems:
+            raise DefinitionError(f"{name}: invalid rule set", problems)
+        return Effective(f, name, raw, [], {r.id: key for r in f.rules}, own_lines)
+    if "@" not in f.extends:
+        raise DefinitionError(f"{name}: bad extends", [Problem(
+            name, locate(raw, ("extends",)),
+            f"extends must name a version: <ruleset>@<version>, got {f.extends!r}")])
+    try:
+        parent_path = find_ruleset(f.extends, Path(name) if name != "<stdin>" else None)
+    except NotFoundError as exc:
+        raise DefinitionError(f"{name}: bad extends", [
+            Problem(name, locate(raw, ("extends",)), exc.message)]) from None
+    parent = resolve(parent_path, (*_seen, key))
+    return _overlay(parent, f, raw, name, own_lines)
+
+
+def _duplicates(ids: list[str]) -> list[str]:
+    seen: set[str] = set()
+    return sorted({i for i in ids if i in seen or seen.add(i)})
+
+
+def _overlay(parent: Effective, f: RuleSetFile, raw, name: str,
+             own_lines: dict[str, str]) -> Effective:
+    p = parent.file
+    problems = []
+    if f.instrument and p.instrument and f.instrument != p.instrument:
+        problems.append(Problem(name, locate(raw, ("instrument",)),
+                                f"a variant must use its parent's instrument {p.instrument!r}"))
+    parent_ids = {r.id for r in p.rules}
+    for i, rid in enumerate(f.remove_rules):
+        if rid not in parent_ids:
+            problems.append(Problem(name, locate(raw, ("remove_rules", i)),
+                                    f"cannot remove {rid!r}: {f.extends} has no such rule"))
+    if problems:
+        raise DefinitionError(f"{name}: invalid rule set", problems)
+    replaced = {r.id: r for r in f.rules}
+    rules: list[RuleDef] = []
+    origin: dict[str, str] = {}
+    lines: dict[str, str] = {}
+    key = f"{f.ruleset}@{f.version}"
+    for r in p.rules:
+        if r.id in f.remove_rules:
+            continue
+        if r.id in replaced:
+            rules.append(replaced.pop(r.id))
+            origin[r.id], lines[r.id] = key, own_lines[r.id]
+        else:
+            rules.append(r)
+            origin[r.id], lines[r.id] = parent.rule_origin[r.id], parent.rule_lines[r.id]
+    for r in f.rules:
+        if r.id in replaced:
+            rules.append(r)
+            origin[r.id], lines[r.id] = key, own_lines[r.id]
+    vocab = Vocabulary(**{
+        k: {**getattr(p.vocabulary, k), **getattr(f.vocabulary, k)}
+        for k in Vocabulary.model_fields
+    })
+    merged = RuleSetFile(
+        ruleset=f.ruleset, version=f.version, title=f.title or p.title,
+        description=f.description or p.description, extends=f.extends,
+        instrument=f.instrument or p.instrument, levels=f.levels or p.levels,
+        intensities=f.intensities or p.intensities,
+        lowering_override_allowed=(f.lowering_override_allowed
+                                   if f.lowering_override_allowed is not None
+                                   else p.lowering_override_allowed),
+        vocabulary=vocab, parameters={**p.parameters, **f.parameters},
+        weights={**p.weights, **f.weights}, thresholds={**p.thresholds, **f.thresholds},
+        rules=tuple(rules), remove_rules=(), tests=f.tests,
+    )
+    return Effective(merged, name, raw, [*parent.chain, f.extends], origin, lines)

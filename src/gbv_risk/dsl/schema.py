@@ -1,0 +1,114 @@
+"""The rule-set file format (docs/rules.md), as pydantic models that refuse unknown keys.
+
+Conditions are kept as raw data here and parsed by ``dsl.conditions`` against the instrument,
+because whether ``{item: x, gte: 3}`` is valid depends on what item ``x`` is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..i18n import Text
+
+ID = r"^[a-z][a-z0-9_]*$"
+RULE_ID = r"^[a-z][a-z0-9_.-]*$"
+DEFAULT_LEVELS = ("low", "moderate", "high", "very_high")
+DEFAULT_INTENSITIES = ("none", "low", "moderate", "high", "intensive")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(Strict):
+    """A value that changes on dates: the value in force on an assessment's date applies."""
+
+    values: dict[dt.date, int]
+    description: str = ""
+
+    @field_validator("values")
+    @classmethod
+    def _non_empty(cls, v):
+        if not v:
+            raise ValueError("a parameter needs at least one dated value")
+        return v
+
+
+class Actions(Strict):
+    level_at_least: str | None = None
+    derive: str | None = Field(default=None, pattern=ID)
+    flags: tuple[str, ...] = ()
+    intensity: str | None = None
+    referrals: tuple[str, ...] = ()
+    safety_steps: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    reassess_within_days: int | None = Field(default=None, ge=1, le=730)
+    reassess_on: tuple[str, ...] = ()
+
+
+class RuleDef(Strict):
+    id: str = Field(pattern=RULE_ID)
+    rationale: str = Field(min_length=3)
+    source: str = Field(min_length=3)
+    when: Any
+    then: Actions
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+
+
+class Expectation(Strict):
+    level: str | None = None
+    computed_level: str | None = None
+    fired: tuple[str, ...] = ()
+    not_fired: tuple[str, ...] = ()
+    derived: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    intensity: str | None = None
+    referrals: tuple[str, ...] = ()
+    safety_steps: tuple[str, ...] = ()
+    reassess_within_days: int | None = None
+    provisional: bool | None = None
+    total: int | None = None
+
+
+class TestCase(Strict):
+    name: str
+    date: dt.date | None = None
+    responses: dict[str, Any]
+    override: dict[str, Any] | None = None
+    expect: Expectation
+
+
+class Vocabulary(Strict):
+    """Labels for the ids that actions use, in the team's languages."""
+
+    agencies: dict[str, Text] = {}
+    safety_steps: dict[str, Text] = {}
+    steps: dict[str, Text] = {}
+    flags: dict[str, Text] = {}
+    facts: dict[str, Text] = {}
+    triggers: dict[str, Text] = {}
+    levels: dict[str, Text] = {}
+    intensities: dict[str, Text] = {}
+
+
+class RuleSetFile(Strict):
+    ruleset: str = Field(pattern=ID)
+    version: str = Field(min_length=1)
+    title: Text | None = None
+    description: str = ""
+    extends: str | None = None
+    instrument: str | None = None
+    levels: tuple[str, ...] | None = None
+    intensities: tuple[str, ...] | None = None
+    lowering_override_allowed: bool | None = None
+    vocabulary: Vocabulary = Vocabulary()
+    parameters: dict[str, Parameter] = {}
+    weights: dict[str, Any] = {}
+    thresholds: dict[str, Any] = {}
+    rules: tuple[RuleDef, ...] = ()
+    remove_rules: tuple[str, ...] = ()
+    tests: tuple[TestCase, ...] = ()

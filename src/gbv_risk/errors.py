@@ -1,0 +1,74 @@
+"""Domain errors. The CLI turns these into one clear message and an exit code; anything else
+escaping to the CLI is a bug in gbv-risk, not a user mistake.
+
+Exit codes (documented in the README):
+  1  unexpected internal error
+  2  command-line usage (click's own)
+  3  input file could not be read or parsed (YAML/JSON syntax, unsafe tags)
+  4  assessment invalid against its instrument (unknown item, wrong type, out of range,
+     missing required item, unknown instrument or version)
+  5  rule set or instrument definition invalid
+  6  rule set embedded tests failed
+  7  rule engine failure (an action raised, the engine refused a fact)
+  8  not found (rule set, instrument, example)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input: where it is and why. Loading collects all of them."""
+
+    file: str
+    location: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f": {self.location}" if self.location else "")
+        return f"{where}: {self.reason}"
+
+
+class GbvRiskError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class InputFileError(GbvRiskError):
+    """A file is unreadable or not well-formed YAML/JSON, or uses tags that could run code."""
+
+    exit_code = 3
+
+
+class AssessmentError(GbvRiskError):
+    exit_code = 4
+
+
+class DefinitionError(GbvRiskError):
+    """An instrument or rule set is not valid; carries every problem found, not just the first."""
+
+    exit_code = 5
+
+
+class RuleTestFailure(GbvRiskError):
+    exit_code = 6
+
+
+class EngineError(GbvRiskError):
+    exit_code = 7
+
+
+class NotFoundError(GbvRiskError):
+    exit_code = 8

@@ -1,0 +1,24 @@
+"""Text in several languages. Every user-facing string in data files is a mapping of language
+code to text; English is the fallback because every file must carry it."""
+
+from __future__ import annotations
+
+from pydantic import RootModel, model_validator
+
+LANGUAGES = ("en", "ru", "uz", "kaa")
+REQUIRED_LANGUAGES = ("en", "ru")
+
+
+class Text(RootModel[dict[str, str]]):
+    @model_validator(mode="after")
+    def _languages(self):
+        unknown = sorted(set(self.root) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language code(s) {unknown}; use {list(LANGUAGES)}")
+        missing = [lang for lang in REQUIRED_LANGUAGES if not (self.root.get(lang) or "").strip()]
+        if missing:
+            raise ValueError(f"text is missing in {missing} (required: {list(REQUIRED_LANGUAGES)})")
+        return self
+
+    def get(self, lang: str = "en") -> str:
+        return self.root.get(lang) or self.root["en"]

@@ -1,0 +1,131 @@
+"""The next-step plan of a case, built from a scored assessment.
+
+Two audiences read a plan. The team sees everything. The subject (the perpetrator) gets a
+plan that can be handed to him: it never repeats what the victim said, never names a reason
+that rests on her answers, and carries no victim-safety step, because a plan that echoes her
+words can put her in danger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .result import RiskResult
+from .rulesets import RuleSet
+
+Audience = Literal["team", "subject"]
+
+
+class PlanItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    label: str
+    kind: str                 # referral | safety | step | trigger | flag | reason
+    detail: str = ""
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    audience: Audience
+    lang: str
+    subject: str | None
+    assessment_date: dt.date
+    ruleset: str
+    content_hash: str
+    level: str | None
+    level_label: str | None
+    computed_level_label: str | None
+    override_reason: str | None
+    provisional: bool
+    level_range: tuple[str, str] | None
+    intensity: str | None
+    intensity_label: str | None
+    reasons: list[PlanItem]
+    flags: list[PlanItem]
+    referrals: list[PlanItem]
+    safety_steps: list[PlanItem]
+    steps: list[PlanItem]
+    reassess_by: dt.date | None
+    reassess_on: list[PlanItem]
+    work_on: list[PlanItem]
+    withheld: int = 0         # reasons left out of a subject plan (count only)
+
+
+def _label(rs: RuleSet, kind: str, key: str, lang: str) -> str:
+    text = rs.compiled.labels.get(kind, {}).get(key)
+    if not text:
+        return key.replace("_", " ")
+    return text.get(lang) or text.get("en") or key
+
+
+def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
+               lang: str = "en") -> Plan:
+    team = audience == "team"
+    items = rs.instrument.by_id
+    reasons, withheld = [], 0
+    for f in result.fired:
+        if f.kind == "threshold" and team:
+            reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason",
+                                    detail=f"total {result.total}"))
+        elif f.kind == "threshold":
+            withheld += 1
+        elif team or not f.victim_informed:
+            reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason", detail=f.source))
+        else:
+            withheld += 1
+
+    def labelled(kind: str, ids: list[str], vocab: str) -> list[PlanItem]:
+        return [PlanItem(id=i, label=_label(rs, vocab, i, lang), kind=kind) for i in ids]
+
+    work_on = []
+    for ch in result.level_changes:
+        item = items[ch.item]
+        if not team and item.victim_sourced:
+            continue
+        if rs.compiled.levels.index(ch.level) < rs.compiled.levels.index(result.computed_level):
+            work_on.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
+                                    detail=f"{ch.answer} -> {ch.if_answered}"))
+    referrals, steps = result.actions.referrals, result.actions.steps
+    if not team:
+        referrals, steps = _subject_actions(rs, result)
+    subject_flags = [] if not team else labelled("flag", result.flags, "flags")
+    level_label = _label(rs, "levels", result.level, lang)
+    return Plan(
+        audience=audience, lang=lang, subject=result.subject,
+        assessment_date=result.assessment_date, ruleset=f"{result.ruleset}@{result.version}",
+        content_hash=result.content_hash,
+        level=result.level if team else None, level_label=level_label if team else None,
+        computed_level_label=_label(rs, "levels", result.computed_level, lang) if team else None,
+        override_reason=result.override.reason if (team and result.override) else None,
+        provisional=result.provisional if team else False,
+        level_range=result.level_range if team else None,
+        intensity=result.actions.intensity,
+        intensity_label=(_label(rs, "intensities", result.actions.intensity, lang)
+                         if result.actions.intensity else None),
+        reasons=reasons, flags=subject_flags,
+        referrals=labelled("referral", referrals, "agencies"),
+        safety_steps=labelled("safety", result.actions.safety_steps, "safety_steps") if team else [],
+        steps=labelled("step", steps, "steps"),
+        reassess_by=result.actions.reassess_by,
+        reassess_on=labelled("trigger", result.actions.reassess_on, "triggers") if team else [],
+        work_on=work_on, withheld=withheld,
+    )
+
+
+def _subject_actions(rs: RuleSet, result: RiskResult) -> tuple[list[str], list[str]]:
+    """Referrals and steps that follow from rules resting on nothing the victim said."""
+    safe = {f.id for f in result.fired if not f.victim_informed}
+    referrals: set[str] = set()
+    steps: set[str] = set()
+    for rule in rs.compiled.rules:
+        if rule.id in safe:
+            for o in rule.outcomes:
+                if o.kind == "referral":
+                    referrals.add(str(o.value))
+                elif o.kind == "step":
+                    steps.add(str(o.value))
+    return ([r for r in result.actions.referrals if r in referrals],
+            [s for s in result.actions.steps if s in steps])

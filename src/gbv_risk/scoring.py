@@ -1,0 +1,113 @@
+"""Scoring one assessment: the use case behind ``gbv-risk score`` and ``gbv_risk.score``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from .assessment import Assessment
+from .engine import ir
+from .engine.aggregate import aggregate, level_of
+from .engine.features import build_fact, contributions
+from .engine.reference import evaluate as reference_evaluate
+from .errors import AssessmentError, Problem
+from .provisional import bounds, candidates
+from .result import (Actions, Contribution, FiredRule, LevelChange, OverrideRecord, RiskResult)
+from .rulesets import RuleSet, default_ruleset_for, load_ruleset
+
+Engine = Literal["durable", "reference"]
+
+
+def fired_rules(rs: ir.CompiledRuleSet, fact: dict[str, Any], engine: Engine) -> set[int]:
+    if engine == "reference":
+        return reference_evaluate(rs, fact)
+    from .engine.durable import engine_for   # the C extension loads only when scoring
+    return engine_for(rs).evaluate(fact)
+
+
+def resolve_ruleset(a: Assessment, ruleset: RuleSet | str | None) -> RuleSet:
+    if isinstance(ruleset, RuleSet):
+        rs = ruleset
+    else:
+        rs = load_ruleset(ruleset or a.ruleset or default_ruleset_for(a.instrument))
+    if rs.instrument.key != a.instrument:
+        raise AssessmentError(f"{a.source}: instrument {a.instrument} is not scored by rule set "
+                              f"{rs.key} (it scores {rs.instrument.key})")
+    return rs
+
+
+def _answer_text(spec: ir.ItemSpec, v: Any) -> str:
+    if v is None:
+        return "unknown"
+    if spec.type == "yes_no":
+        return "yes" if v == 1 else "no"
+    return str(v)
+
+
+def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
+          engine: Engine = "durable", explain: bool = True) -> RiskResult:
+    rs_full = resolve_ruleset(a, ruleset)
+    rs = rs_full.compiled
+    fact = build_fact(rs, a.answers, a.date)
+    fired = fired_rules(rs, fact, engine)
+    out = aggregate(rs, fired)
+    b = bounds(rs, a.answers, a.date, a.unanswered)
+    levels = rs.levels
+    final = out.level
+    override = None
+    if a.override is not None:
+        o = a.override
+        if o.level not in levels:
+            raise AssessmentError(f"{a.source}: override.level: unknown level {o.level!r}; "
+                                  f"levels: {list(levels)}")
+        rank = levels.index(o.level)
+        if rank < out.level and not rs.lowering_override_allowed:
+            raise AssessmentError(
+                f"{a.source}: override.level: rule set {rs.key} does not allow lowering the "
+                f"level by professional judgement ({levels[out.level]} -> {o.level}); record "
+                "the disagreement in the reason and keep the computed level",
+                [Problem(a.source, "override.level", "lowering is not allowed")])
+        final = rank
+        override = OverrideRecord(level=o.level, reason=o.reason, by=o.by)
+    reassess_by = (a.date + dt.timedelta(days=out.reassess_days)) if out.reassess_days else None
+    info = rs.info
+    victim = {r.id for r in rs.rules if r.victim_informed}
+    specs = {s.id: s for s in rs.items}
+    return RiskResult(
+        ruleset=rs.ruleset, version=rs.version, content_hash=rs.content_hash,
+        instrument=rs.instrument, assessment_date=a.date, subject=a.subject,
+        level=levels[final], computed_level=levels[out.level], override=override,
+        provisional=b.low != b.high or not b.exact,
+        level_range=(levels[b.low], levels[b.high]), range_exact=b.exact,
+        unanswered=a.unanswered, decisive_unanswered=list(b.decisive),
+        scores={d: fact[ir.score_field(d)] for d in rs.domains}, total=fact[ir.TOTAL],
+        fired=[FiredRule(id=i, rationale=info[i].rationale, source=info[i].source,
+                         kind=info[i].kind, victim_informed=i in victim) for i in out.fired],
+        derived=out.derived, flags=out.flags,
+        actions=Actions(intensity=None if out.intensity is None else rs.intensities[out.intensity],
+                        referrals=out.referrals, safety_steps=out.safety_steps, steps=out.steps,
+                        reassess_within_days=out.reassess_days, reassess_by=reassess_by,
+                        reassess_on=out.reassess_on),
+        contributions=[Contribution(item=i, domain=d, answer=_answer_text(specs[i], a.answers[i]),
+                                    points=p) for i, d, p in contributions(rs, a.answers)],
+        level_changes=level_changes(rs, a) if explain else [],
+    )
+
+
+def level_changes(rs: ir.CompiledRuleSet, a: Assessment) -> list[LevelChange]:
+    """For each answered dynamic item: other answers that would move the level, all else equal."""
+    base = level_of(rs, reference_evaluate(rs, build_fact(rs, a.answers, a.date), level_only=True))
+    out = []
+    for spec in rs.items:
+        v = a.answers.get(spec.id)
+        if not spec.dynamic or v is None:
+            continue
+        for alt in candidates(rs, spec, a.date):
+            if alt == v:
+                continue
+            lvl = level_of(rs, reference_evaluate(
+                rs, build_fact(rs, {**a.answers, spec.id: alt}, a.date), level_only=True))
+            if lvl != base:
+                out.append(LevelChange(item=spec.id, answer=_answer_text(spec, v),
+                                       if_answered=_answer_text(spec, alt), level=rs.levels[lvl]))
+    return out

@@ -1,0 +1,183 @@
+"""Reading YAML and JSON safely, with positions for error messages.
+
+Rule files and assessments come from many hands. They must never run code (so only the safe
+loader, and any tag such as ``!!python/object`` is refused), a key written twice is an error
+rather than a silent overwrite, and every mapping remembers the line of each key so that a
+problem found later during validation can point at the line in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputFileError, Problem
+
+
+class Marked(dict):
+    """A mapping that remembers the 1-based line of each of its keys."""
+
+    lines: dict[str, int]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = {}
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _refuse_tag(loader, suffix, node):  # pragma: no cover - signature fixed by PyYAML
+    raise yaml.constructor.ConstructorError(
+        None, None, f"tag {node.tag!r} is not allowed (rule files never create objects)",
+        node.start_mark,
+    )
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Marked:
+    loader.flatten_mapping(node)
+    out = Marked()
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, (dt.date, dt.datetime)):
+            key = key.isoformat()
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain scalars", key_node.start_mark
+            )
+        skey = str(key) if not isinstance(key, str) else key
+        if skey in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {skey!r}", key_node.start_mark
+            )
+        out[skey] = loader.construct_object(value_node, deep=True)
+        out.lines[skey] = key_node.start_mark.line + 1
+    return out
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_multi_constructor("!", _refuse_tag)
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse_tag)
+
+
+def _check_tags(node: yaml.Node, source: str) -> None:
+    """Refuse explicit non-standard tags before any construction happens."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        tag = n.tag or ""
+        if tag.startswith("tag:yaml.org,2002:python") or (
+            tag.startswith("!") and not tag.startswith("tag:yaml.org,2002:")
+        ):
+            raise InputFileError(
+                f"{source}: line {n.start_mark.line + 1}: tag {tag!r} is not allowed "
+                "(files are data; they can never create objects or run code)"
+            )
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.extend((k, v))
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            _check_tags(node, source)
+            return loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except InputFileError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise InputFileError(f"{source}: {where}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise InputFileError(f"{source}: not valid YAML: {exc}") from None
+
+
+def parse_json(text: str, source: str) -> Any:
+    def no_dupes(pairs):
+        out = Marked()
+        for k, v in pairs:
+            if k in out:
+                raise InputFileError(f"{source}: duplicate key {k!r}")
+            out[k] = v
+        return out
+
+    def no_constants(name):
+        raise InputFileError(f"{source}: {name} is not a valid number")
+
+    try:
+        return json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constants)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(
+            f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
+        ) from None
+
+
+def read_text(path: Path | str, stdin_text: str | None = None) -> tuple[str, str]:
+    """Return (text, display name). ``-`` reads the text given as stdin."""
+    if str(path) == "-":
+        return (stdin_text or ""), "<stdin>"
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8"), str(path)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a directory, expected a file") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_data(path: Path | str, stdin_text: str | None = None) -> tuple[Any, str]:
+    """Load a YAML or JSON document (JSON is YAML, but JSON errors read better as JSON)."""
+    text, name = read_text(path, stdin_text)
+    if name.endswith(".json") or (name == "<stdin>" and text.lstrip().startswith(("{", "["))):
+        return parse_json(text, name), name
+    return parse_yaml(text, name), name
+
+
+def line_of(mapping: Any, key: str) -> str:
+    lines = getattr(mapping, "lines", None)
+    if lines and key in lines:
+        return f"line {lines[key]}"
+    return ""
+
+
+def locate(data: Any, loc: tuple) -> str:
+    """Turn a validation path such as ('rules', 3, 'when') into 'rules[3].when (line 42)'."""
+    parts: list[str] = []
+    line = ""
+    node = data
+    for step in loc:
+        if isinstance(step, int):
+            parts.append(f"[{step}]")
+            if isinstance(node, list) and 0 <= step < len(node):
+                node = node[step]
+                if isinstance(node, Marked) and node.lines:
+                    line = f"line {min(node.lines.values())}"
+            else:
+                node = None
+        else:
+            parts.append(("." if parts else "") + str(step))
+            if isinstance(node, Marked) and step in node:
+                line = line_of(node, step) or line
+                node = node[step]
+            else:
+                node = None
+    path = "".join(parts)
+    return f"{path} ({line})" if line and path else (path or line)
