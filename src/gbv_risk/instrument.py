@@ -8,8 +8,8 @@ may ever be shown to the perpetrator, the second which items a plan can work on.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
-from functools import lru_cache
+from enum import StrEnum
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,14 +24,14 @@ from .yamlio import load_data
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
-class ItemType(str, Enum):
+class ItemType(StrEnum):
     yes_no = "yes_no"
     count = "count"
     choice = "choice"
     date = "date"
 
 
-class Source(str, Enum):
+class Source(StrEnum):
     records = "records"
     perpetrator = "perpetrator"
     victim = "victim"
@@ -151,7 +151,7 @@ def load_instrument_file(path: Path | str) -> Instrument:
     return parse_instrument(data, name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _catalogue(directory: str) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.y*ml")):

@@ -12,7 +12,7 @@ from .engine.features import build_fact, contributions
 from .engine.reference import evaluate as reference_evaluate
 from .errors import AssessmentError, Problem
 from .provisional import bounds, candidates
-from .result import (Actions, Contribution, FiredRule, LevelChange, OverrideRecord, RiskResult)
+from .result import Actions, Contribution, FiredRule, LevelChange, OverrideRecord, RiskResult
 from .rulesets import RuleSet, default_ruleset_for, load_ruleset
 
 Engine = Literal["durable", "reference"]
@@ -21,7 +21,7 @@ Engine = Literal["durable", "reference"]
 def fired_rules(rs: ir.CompiledRuleSet, fact: dict[str, Any], engine: Engine) -> set[int]:
     if engine == "reference":
         return reference_evaluate(rs, fact)
-    from .engine.durable import engine_for   # the C extension loads only when scoring
+    from .engine.durable import engine_for  # the C extension loads only when scoring
     return engine_for(rs).evaluate(fact)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputFileError, Problem
+from .errors import InputFileError
 
 
 class Marked(dict):

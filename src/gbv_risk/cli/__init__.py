@@ -27,7 +27,7 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)
-        except Exception as exc:   # noqa: BLE001 - the last line of defence
+        except Exception as exc:
             if os.environ.get("GBV_RISK_DEBUG"):
                 raise
             click.echo(f"internal error (a bug in gbv-risk, please report it): "

@@ -11,16 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
+import re
 from collections import defaultdict
 from typing import Any
 
-from ..errors import DefinitionError, Problem
-from ..instrument import Instrument, ItemType
 from ..engine import ir
 from ..engine.ir import Absent, And, Cmp, Expr, Or, Present, TrueExpr
-from .conditions import (AAll, AAny, ACount, AFact, AItem, ALevel, ANot, AScore, ConditionParser,
-                         Node, fact_refs, walk)
+from ..errors import DefinitionError, Problem
+from ..instrument import Instrument, ItemType
+from ..yamlio import locate
+from .conditions import (
+    AAll,
+    AAny,
+    ACount,
+    AFact,
+    AItem,
+    ALevel,
+    ANot,
+    AScore,
+    ConditionParser,
+    Node,
+    fact_refs,
+    walk,
+)
 from .loader import Effective
 from .schema import DEFAULT_INTENSITIES, DEFAULT_LEVELS, Parameter, RuleDef
 
@@ -57,6 +72,14 @@ class Compiler:
     def fail(self, where: str, reason: str) -> None:
         self.problems.append(Problem(self.src, where, reason))
 
+    def at(self, rule_id: str, sub: str = "") -> str:
+        """'rules[3].then.flags (line 40)' from the rule's place and a path inside it."""
+        base = self.eff.rule_lines.get(rule_id, f"rule {rule_id}")
+        m = re.match(r"^(.*) \((line \d+)\)$", base)
+        path, line = (m.group(1), m.group(2)) if m else (base, "")
+        full = f"{path}.{sub}" if sub else path
+        return f"{full} ({line})" if line else full
+
     # ---- the pieces -------------------------------------------------------------------
     def check_vocab(self) -> None:
         if len(set(self.levels)) != len(self.levels) or len(self.levels) < 2:
@@ -68,7 +91,7 @@ class Compiler:
         out = []
         items = self.inst.by_id
         for item_id, spec in self.f.weights.items():
-            where = f"weights.{item_id}"
+            where = locate(self.eff.raw, ("weights", item_id))
             item = items.get(item_id)
             if item is None:
                 self.fail(where, f"unknown item {item_id!r} in instrument {self.inst.key}")
@@ -107,7 +130,7 @@ class Compiler:
         """(level, int or $parameter) for every level above the lowest, in level order."""
         out = []
         for lvl, spec in self.f.thresholds.items():
-            where = f"thresholds.{lvl}"
+            where = locate(self.eff.raw, ("thresholds", lvl))
             if lvl not in self.levels[1:]:
                 self.fail(where, f"thresholds are set for levels above {self.levels[0]!r}: "
                                  f"{list(self.levels[1:])}")
@@ -137,9 +160,10 @@ class Compiler:
         for d in dates or [dt.date(1900, 1, 1)]:
             vals = [(lvl, self._value_at(s, d)) for lvl, s in ths]
             vals = [(lvl, v) for lvl, v in vals if v is not None]
-            for (l1, v1), (l2, v2) in zip(vals, vals[1:], strict=False):
+            when = f"from {d}: " if dates else ""
+            for (l1, v1), (l2, v2) in itertools.pairwise(vals):
                 if v2 < v1:
-                    self.fail("thresholds", f"on {d}: threshold for {l2!r} ({v2}) is below "
+                    self.fail("thresholds", f"{when}threshold for {l2!r} ({v2}) is below "
                                             f"the one for {l1!r} ({v1})")
 
     def _value_at(self, spec: str | int, day: dt.date) -> int | None:
@@ -149,29 +173,30 @@ class Compiler:
         in_force = [d for d in values if d <= day]
         return values[max(in_force)] if in_force else None
 
-    def check_actions(self, rule: RuleDef, where: str, plan: bool) -> None:
+    def check_actions(self, rule: RuleDef, plan: bool) -> None:
         t = rule.then
         v = self.f.vocabulary
         if t.level_at_least is not None and t.level_at_least not in self.levels:
-            self.fail(f"{where}.then.level_at_least",
+            self.fail(self.at(rule.id, "then.level_at_least"),
                       f"unknown level {t.level_at_least!r}; levels: {list(self.levels)}")
         if t.intensity is not None and t.intensity not in self.intensities:
-            self.fail(f"{where}.then.intensity",
+            self.fail(self.at(rule.id, "then.intensity"),
                       f"unknown intensity {t.intensity!r}; intensities: {list(self.intensities)}")
         for key, vocab in (("referrals", "agencies"), ("safety_steps", "safety_steps"),
                            ("steps", "steps"), ("flags", "flags"), ("reassess_on", "triggers")):
             known = getattr(v, vocab)
             for x in getattr(t, key):
                 if x not in known:
-                    self.fail(f"{where}.then.{key}", f"{x!r} is not declared in vocabulary.{vocab}")
+                    self.fail(self.at(rule.id, f"then.{key}"),
+                              f"{x!r} is not declared in vocabulary.{vocab}")
         if plan and (t.level_at_least or t.derive):
-            self.fail(f"{where}.then", "a rule that reads the level (level_at_least) may not set "
+            self.fail(self.at(rule.id, "then"), "a rule that reads the level (level_at_least) may not set "
                                        "the level or derive facts: the level is final by then")
         if not t.model_dump(exclude_defaults=True):
-            self.fail(f"{where}.then", "a rule needs at least one action")
+            self.fail(self.at(rule.id, "then"), "a rule needs at least one action")
         if rule.effective_from and rule.effective_until and \
                 rule.effective_until <= rule.effective_from:
-            self.fail(f"{where}.effective_until", "must be after effective_from")
+            self.fail(self.at(rule.id, "effective_until"), "must be after effective_from")
 
     # ---- strata ----------------------------------------------------------------------
     def stratify(self, parsed: dict[str, Node]) -> dict[str, int] | None:
@@ -182,8 +207,8 @@ class Compiler:
         for rid, node in parsed.items():
             for name, _, _ in fact_refs(node):
                 if name not in producers:
-                    self.fail(self.eff.rule_lines.get(rid, rid),
-                              f"rule {rid!r}: unknown fact {name!r} (no rule derives it; "
+                    self.fail(self.at(rid, "when"),
+                              f"unknown fact {name!r} (no rule derives it; "
                               f"derived facts: {sorted(producers)})")
         if self.problems:
             return None
@@ -343,7 +368,7 @@ def _find_cycle(deps: dict[str, set[str]]) -> list[str] | None:
         stack.append(n)
         for m in sorted(deps.get(n, ())):
             if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
+                return [*stack[stack.index(m):], m]
             if m not in state:
                 found = visit(m)
                 if found:
@@ -378,16 +403,17 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
     parsed: dict[str, Node] = {}
     plan_rules: set[str] = set()
     for r in f.rules:
-        where = eff.rule_lines.get(r.id, r.id)
-        node = parser.parse(r.when, f"{where}: when")
+        node = parser.parse(r.when, f"\0{r.id}\0when")
         if node is None:
             continue
         parsed[r.id] = node
         is_plan = any(isinstance(n, ALevel) for n in walk(node))
         if is_plan:
             plan_rules.add(r.id)
-        c.check_actions(r, where, is_plan)
-    c.problems.extend(parser.problems)
+        c.check_actions(r, is_plan)
+    for p in parser.problems:   # parser places are '\0rule\0path'; give them lines
+        _, rid, sub = p.location.split("\0", 2) if p.location.startswith("\0") else ("", "", "")
+        c.problems.append(Problem(p.file, c.at(rid, sub) if rid else p.location, p.reason))
     strata = c.stratify(parsed) if not c.problems else None
     if c.problems or strata is None:
         raise DefinitionError(f"{eff.source}: invalid rule set "

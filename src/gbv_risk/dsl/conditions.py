@@ -15,7 +15,7 @@ eval: a condition is a mapping with one head key, checked against the instrument
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from ..errors import Problem
 from ..instrument import Instrument, ItemType
@@ -66,7 +66,7 @@ class ALevel:
     at_least: str
 
 
-Node = Union[AAll, AAny, ANot, ACount, AItem, AScore, AFact, ALevel]
+Node = AAll | AAny | ANot | ACount | AItem | AScore | AFact | ALevel
 
 
 class ConditionParser:

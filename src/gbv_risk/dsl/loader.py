@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
 from ..validation import problems_from
 from ..yamlio import load_data, locate
 from .schema import RuleDef, RuleSetFile, Vocabulary
-
-from pydantic import ValidationError
 
 
 @dataclass

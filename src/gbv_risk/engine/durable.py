@@ -14,6 +14,7 @@ definitions, inside every guard rail of ENGINE.md §5-6.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 from typing import Any
@@ -122,10 +123,9 @@ class DurableEngine:
             run["fired"].add(index)
             if derive is not None and derive not in run["derived"]:
                 run["derived"].add(derive)
-                try:
+                # no rule of this phase may join on it; later phases read it as a flag
+                with contextlib.suppress(_engine.MessageNotHandledException):
                     c.assert_fact({"t": "d", "n": derive})
-                except _engine.MessageNotHandledException:
-                    pass    # no rule of this phase joins on it; later phases read it as a flag
 
         return action
 
@@ -153,17 +153,15 @@ class DurableEngine:
                 return set(run["fired"])
             finally:
                 self._runs.pop(sid, None)
-                try:
+                with contextlib.suppress(Exception):
                     _host().delete_state(self.name, sid)
-                except Exception:   # noqa: BLE001 - no state was created (error 309)
-                    pass
 
     def _assert(self, msg: dict) -> None:
         try:
             state = _host().assert_fact(self.name, msg)
         except _engine.MessageNotHandledException:
             return
-        except Exception as exc:   # noqa: BLE001 - the C engine raises bare errors
+        except Exception as exc:
             raise EngineError(f"rule engine refused a fact for {self.rs.key}: {exc}") from None
         if state and "exception" in state:
             detail = str(state["exception"]).split(", traceback")[0]

@@ -9,9 +9,9 @@ field makes every comparison false; only ``Absent`` is true for it (ENGINE.md §
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
-Scalar = Union[int, str]
+Scalar = int | str
 Op = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 
 # Field naming inside the flat fact. Kept short: the fact is serialised on every call.
@@ -72,7 +72,7 @@ class TrueExpr:
     pass
 
 
-Expr = Union[Cmp, Present, Absent, And, Or, TrueExpr]
+Expr = Cmp | Present | Absent | And | Or | TrueExpr
 
 
 @dataclass(frozen=True)
