@@ -10,6 +10,10 @@ definitions, inside every guard rail of ENGINE.md §5-6.
 - Facts carry only whole numbers and short strings; unanswered is absent (§5.8-5.9).
 - Every pattern carries a discriminator ``t`` so re-asserted state never matches (§5.11).
 - Actions are built by a factory so their arity is exactly one (§5.12).
+- Every phase fact is handled: each phase has a catch-all rule with a no-op action. Measured
+  here: ``delete_state`` on a session whose only fact raised MessageNotHandledException frees
+  an invalid pointer and aborts the process, while not deleting it leaks the session towards
+  the 1,024 cap. With the catch-all a fact is always handled and the session always deletable.
 """
 
 from __future__ import annotations
@@ -110,6 +114,9 @@ class DurableEngine:
             for j, name in enumerate(r.joins):
                 patterns.append({f"d{j}": {"$and": [{"t": "d"}, {"n": name}]}})
             rules[f"r{r.index}"] = {"all": patterns, "run": self._action(r.index, derive)}
+        for phase in self._phases:
+            rules[f"p{phase}"] = {"all": [{"m": {"$and": [{"t": "a"}, {"ph": phase}]}}],
+                                  "run": _noop()}
         return rules
 
     def _action(self, index: int, derive: str | None):
@@ -135,6 +142,7 @@ class DurableEngine:
             sid = f"s{next(_SIDS)}"
             run = {"fired": set(), "derived": set()}
             self._runs[sid] = run
+            deletable = True
             try:
                 for phase in self._phases:
                     fields = rs.phase_fields[phase]
@@ -149,24 +157,37 @@ class DurableEngine:
                             msg[fld] = 1
                     if phase == rs.plan_phase and ir.LEVEL in fields:
                         msg[ir.LEVEL] = level_of(rs, run["fired"])
-                    self._assert(msg)
+                    if not self._assert(msg):
+                        deletable = False
+                        raise EngineError(f"the rule engine did not handle phase {phase} of "
+                                          f"{self.rs.key}; the result would be incomplete")
                 return set(run["fired"])
             finally:
                 self._runs.pop(sid, None)
-                with contextlib.suppress(Exception):
-                    _host().delete_state(self.name, sid)
+                if deletable:
+                    with contextlib.suppress(Exception):
+                        _host().delete_state(self.name, sid)
 
-    def _assert(self, msg: dict) -> None:
+    def _assert(self, msg: dict) -> bool:
+        """Assert one phase fact; False when the engine did not handle it (see module doc)."""
         try:
             state = _host().assert_fact(self.name, msg)
         except _engine.MessageNotHandledException:
-            return
+            return False
         except Exception as exc:
             raise EngineError(f"rule engine refused a fact for {self.rs.key}: {exc}") from None
         if state and "exception" in state:
             detail = str(state["exception"]).split(", traceback")[0]
             detail = detail.replace("exception caught ", "")
             raise EngineError(f"a rule action failed in {self.rs.key}: {detail}")
+        return True
+
+
+def _noop():
+    def action(c):
+        return None
+
+    return action
 
 
 _ENGINES: dict[str, DurableEngine] = {}
