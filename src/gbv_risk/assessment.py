@@ -98,6 +98,8 @@ def parse_answer(item, value: Any) -> tuple[Any, str | None]:
         if value not in item.choice_values:
             return None, f"{value!r} is not one of {list(item.choice_values)}"
         return value, None
+    if isinstance(value, str) and value.strip().lower() in ("none", "not_applicable", "n/a"):
+        return "none", None
     try:
         if isinstance(value, dt.datetime):
             return value.date(), None
@@ -105,7 +107,7 @@ def parse_answer(item, value: Any) -> tuple[Any, str | None]:
             return value, None
         return dt.date.fromisoformat(str(value)), None
     except ValueError:
-        return None, f"expected a date YYYY-MM-DD, got {value!r}"
+        return None, f"expected a date YYYY-MM-DD, none (no such date) or unknown, got {value!r}"
 
 
 def validate(inp: AssessmentInput, source: str, raw: Any = None,
@@ -140,7 +142,7 @@ def validate(inp: AssessmentInput, source: str, raw: Any = None,
         if why:
             problems.append(Problem(source, locate(raw, ("responses", item.id)),
                                     f"{item.id}: {why}"))
-        elif item.type is ItemType.date and value is not None and value > date:
+        elif item.type is ItemType.date and isinstance(value, dt.date) and value > date:
             problems.append(Problem(source, locate(raw, ("responses", item.id)),
                                     f"{item.id}: {value} is after the assessment date {date}"))
         answers[item.id] = value

@@ -59,10 +59,11 @@ def check(result: RiskResult, case: TestCase) -> list[str]:
     extra = [r for r in e.not_fired if r in fired]
     if extra:
         out.append(f"not_fired: {extra} fired but should not")
-    if e.derived and sorted(e.derived) != sorted(result.derived):
+    if e.derived is not None and sorted(e.derived) != sorted(result.derived):
         diff("derived", sorted(e.derived), result.derived)
     for name, got in (("flags", result.flags), ("referrals", result.actions.referrals),
-                      ("safety_steps", result.actions.safety_steps)):
+                      ("safety_steps", result.actions.safety_steps), ("steps", result.actions.steps),
+                      ("reassess_on", result.actions.reassess_on)):
         want = getattr(e, name)
         lacking = [x for x in want if x not in got]
         if lacking:

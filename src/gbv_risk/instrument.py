@@ -100,7 +100,7 @@ class Item(Frozen):
             return f"{self.min}..{self.max}"
         if self.type is ItemType.choice:
             return " | ".join(self.choice_values)
-        return "YYYY-MM-DD"
+        return "YYYY-MM-DD | none"
 
 
 class Instrument(Frozen):

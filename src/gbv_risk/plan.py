@@ -89,8 +89,8 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
             work_on.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
                                     detail=f"{ch.answer} -> {ch.if_answered}"))
     referrals, steps = result.actions.referrals, result.actions.steps
-    if not team:
-        referrals, steps = _subject_actions(rs, result)
+    if not team:   # the team's own steps are not his to see
+        referrals, steps = _subject_referrals(rs, result), []
     subject_flags = [] if not team else labelled("flag", result.flags, "flags")
     level_label = _label(rs, "levels", result.level, lang)
     return Plan(
@@ -115,17 +115,9 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
     )
 
 
-def _subject_actions(rs: RuleSet, result: RiskResult) -> tuple[list[str], list[str]]:
-    """Referrals and steps that follow from rules resting on nothing the victim said."""
+def _subject_referrals(rs: RuleSet, result: RiskResult) -> list[str]:
+    """Referrals that follow from rules resting on nothing the victim said."""
     safe = {f.id for f in result.fired if not f.victim_informed}
-    referrals: set[str] = set()
-    steps: set[str] = set()
-    for rule in rs.compiled.rules:
-        if rule.id in safe:
-            for o in rule.outcomes:
-                if o.kind == "referral":
-                    referrals.add(str(o.value))
-                elif o.kind == "step":
-                    steps.add(str(o.value))
-    return ([r for r in result.actions.referrals if r in referrals],
-            [s for s in result.actions.steps if s in steps])
+    referrals = {str(o.value) for rule in rs.compiled.rules if rule.id in safe
+                 for o in rule.outcomes if o.kind == "referral"}
+    return [r for r in result.actions.referrals if r in referrals]

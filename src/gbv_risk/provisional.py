@@ -70,6 +70,35 @@ def candidates(rs: ir.CompiledRuleSet, spec: ir.ItemSpec, asof: dt.date) -> list
     return [asof - dt.timedelta(days=d) for d in sorted(days)]
 
 
+_RELEVANT: dict[str, frozenset[str]] = {}
+
+
+def relevant_items(rs: ir.CompiledRuleSet) -> frozenset[str]:
+    """Items whose answer any level rule, count or weight reads; the others cannot move it."""
+    if rs.name not in _RELEVANT:
+        fields: set[str] = set()
+
+        def go(e: ir.Expr) -> None:
+            if isinstance(e, (ir.Cmp, ir.Present, ir.Absent)):
+                fields.add(e.field)
+            elif isinstance(e, (ir.And, ir.Or)):
+                for p in e.parts:
+                    go(p)
+
+        for r in rs.rules:
+            if r.phase != rs.plan_phase:
+                go(r.cond)
+        for cf in rs.counts:
+            for p in cf.parts:
+                go(p)
+        items = {w.item for w in rs.weights}
+        for s in rs.items:
+            if ir.item_field(s.id) in fields or ir.days_field(s.id) in fields:
+                items.add(s.id)
+        _RELEVANT[rs.name] = frozenset(items)
+    return _RELEVANT[rs.name]
+
+
 def _level(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date) -> int:
     return level_of(rs, evaluate(rs, build_fact(rs, answers, asof), level_only=True))
 
@@ -79,9 +108,16 @@ def bounds(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date,
     if not missing:
         lvl = _level(rs, answers, asof)
         return Bounds(lvl, lvl, True, ())
+    relevant = relevant_items(rs)
+    missing = [m for m in missing if m in relevant]     # nothing reads the others
+    if not missing:
+        lvl = _level(rs, answers, asof)
+        return Bounds(lvl, lvl, True, ())
     specs = [rs.item(m) for m in missing]
     options = [candidates(rs, s, asof) for s in specs]
-    if rs.monotone and all(s.type != "date" for s in specs):
+    # candidates run from least to most risk; a date's run from most recent, so reverse it
+    options = [o[::-1] if s.type == "date" else o for s, o in zip(specs, options, strict=True)]
+    if rs.monotone:
         return _monotone_bounds(rs, answers, asof, missing, options)
     total = 1
     for o in options:

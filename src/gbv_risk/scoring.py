@@ -39,6 +39,8 @@ def resolve_ruleset(a: Assessment, ruleset: RuleSet | str | None) -> RuleSet:
 def _answer_text(spec: ir.ItemSpec, v: Any) -> str:
     if v is None:
         return "unknown"
+    if isinstance(v, str) and spec.type == "date":
+        return "no such date"
     if spec.type == "yes_no":
         return "yes" if v == 1 else "no"
     return str(v)
@@ -49,6 +51,8 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
     rs_full = resolve_ruleset(a, ruleset)
     rs = rs_full.compiled
     fact = build_fact(rs, a.answers, a.date)
+    if a.override is not None and a.override.level in rs.levels:
+        fact[ir.OVERRIDE] = rs.levels.index(a.override.level)
     fired = fired_rules(rs, fact, engine)
     out = aggregate(rs, fired)
     b = bounds(rs, a.answers, a.date, a.unanswered)

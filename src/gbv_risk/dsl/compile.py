@@ -464,6 +464,8 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
         joins = sorted({n for n, pos, top in refs
                         if pos and top and c.fact_strata[n] == phase})
         outcomes = _outcomes(r, c)
+        # a rule about her safety is kept from the subject like one resting on her words
+        victim = victim or any(o.kind == "safety" for o in outcomes)
         info[r.id] = ir.RuleInfo(r.id, r.rationale.strip(), r.source.strip())
         add(r.id, phase, node, outcomes, r.effective_from, r.effective_until, victim, joins)
     rules.sort(key=lambda r: (r.phase, r.index))
@@ -486,7 +488,8 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
         phase_fields=tuple(tuple(sorted(p)) for p in phase_fields),
         lowering_override_allowed=bool(f.lowering_override_allowed),
         facts=tuple(sorted(c.fact_strata)),
-        monotone=_monotone(parsed, weights, instrument),
+        monotone=_monotone({k: v for k, v in parsed.items() if k not in plan_rules}, weights,
+                           instrument),
         labels=_labels(f),
     )
     return compiled
@@ -513,8 +516,9 @@ def _outcomes(r: RuleDef, c: Compiler) -> list[ir.Outcome]:
 
 def _monotone(parsed: dict[str, Node], weights, instrument: Instrument) -> bool:
     """True when answering more risk factors can never lower the level: weights are
-    non-negative (and rise with a choice's order) and conditions only test for presence of
-    risk."""
+    non-negative (and rise with a choice's order) and the level rules only test for presence
+    of risk (a date counts as more risk the more recent it is). Plan rules read the level but
+    cannot change it, so they do not count."""
     for w in weights:
         if w.points < 0 or any(p < 0 for _, p in w.by_choice):
             return False
@@ -531,7 +535,7 @@ def _monotone(parsed: dict[str, Node], weights, instrument: Instrument) -> bool:
             if isinstance(n, AItem):
                 it = items[n.item]
                 for op, v in n.tests:
-                    if op in ("answered", "within_days", "ne", "lt", "lte"):
+                    if op in ("answered", "ne", "lt", "lte"):
                         return False
                     if op == "in" and it.type is not ItemType.choice:
                         return False

@@ -64,11 +64,13 @@ class Expectation(Strict):
     computed_level: str | None = None
     fired: tuple[str, ...] = ()
     not_fired: tuple[str, ...] = ()
-    derived: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
+    derived: tuple[str, ...] | None = None      # exactly these facts ([] = none)
+    flags: tuple[str, ...] = ()                 # these are among the result's
     intensity: str | None = None
     referrals: tuple[str, ...] = ()
     safety_steps: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    reassess_on: tuple[str, ...] = ()
     reassess_within_days: int | None = None
     provisional: bool | None = None
     total: int | None = None

@@ -59,6 +59,13 @@ def aggregate(rs: CompiledRuleSet, fired: set[int] | list[int]) -> Outcomes:
     return out
 
 
+def plan_level(rs: CompiledRuleSet, fact: dict, fired: set[int]) -> int:
+    """The level plan rules read: the professional-judgement level when there is one (a
+    judgement of high risk calls for the whole high-risk response), else the computed one."""
+    override = fact.get("ovr")
+    return override if override is not None else level_of(rs, fired)
+
+
 def level_of(rs: CompiledRuleSet, fired: set[int]) -> int:
     lvl = 0
     for idx in fired:

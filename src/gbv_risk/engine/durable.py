@@ -27,7 +27,7 @@ from durable import engine as _engine
 
 from ..errors import EngineError
 from . import ir
-from .aggregate import level_of
+from .aggregate import plan_level
 from .ir import Absent, And, Cmp, Expr, Or, Present, TrueExpr
 
 _LOCK = threading.RLock()
@@ -156,7 +156,7 @@ class DurableEngine:
                         if fld in fields:
                             msg[fld] = 1
                     if phase == rs.plan_phase and ir.LEVEL in fields:
-                        msg[ir.LEVEL] = level_of(rs, run["fired"])
+                        msg[ir.LEVEL] = plan_level(rs, fact, run["fired"])
                     if not self._assert(msg):
                         deletable = False
                         raise EngineError(f"the rule engine did not handle phase {phase} of "

@@ -14,6 +14,8 @@ from typing import Any
 from . import ir
 from .expr import holds
 
+NO_DATE = "none"   # a date item answered "there is no such date" (not the same as unknown)
+
 
 def answer_points(w: ir.Weight, value: Any) -> int:
     if value is None:
@@ -35,7 +37,8 @@ def build_fact(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date) -
         if v is None:
             continue
         if spec.type == "date":
-            fact[ir.days_field(spec.id)] = (asof - v).days
+            if v != NO_DATE:
+                fact[ir.days_field(spec.id)] = (asof - v).days
         else:
             fact[ir.item_field(spec.id)] = v
     scores = dict.fromkeys(rs.domains, 0)

@@ -16,7 +16,8 @@ Op = Literal["eq", "ne", "lt", "lte", "gt", "gte"]
 
 # Field naming inside the flat fact. Kept short: the fact is serialised on every call.
 ASOF = "asof"            # assessment date as yyyymmdd
-LEVEL = "lvl"            # aggregated level rank, plan phase only
+LEVEL = "lvl"            # final level rank, plan phase only
+OVERRIDE = "ovr"         # professional-judgement level rank; plan rules read it as the level
 TOTAL = "s__total"
 
 
@@ -112,7 +113,7 @@ class Rule:
     joins: tuple[str, ...]     # derived facts of the same phase, joined as separate facts
     outcomes: tuple[Outcome, ...]
     window: tuple[int | None, int | None] = (None, None)   # [from, until) as yyyymmdd
-    victim_informed: bool = False
+    victim_informed: bool = False   # rests on what the victim said, or concerns her safety
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ir
-from .aggregate import level_of
+from .aggregate import plan_level
 from .expr import holds
 
 
@@ -47,7 +47,7 @@ def evaluate(rs: ir.CompiledRuleSet, fact: dict[str, Any], *, level_only: bool =
     f = dict(fact)
     for name in derived:
         f[ir.fact_field(name)] = 1
-    f[ir.LEVEL] = level_of(rs, fired)
+    f[ir.LEVEL] = plan_level(rs, fact, fired)
     for r in by_phase.get(rs.plan_phase, ()):
         if in_window(r, asof) and holds(r.cond, f):
             fired.add(r.index)
