@@ -140,11 +140,10 @@ def validate(inp: AssessmentInput, source: str, raw: Any = None,
             continue
         value, why = parse_answer(item, inp.responses[item.id])
         if why:
-            problems.append(Problem(source, locate(raw, ("responses", item.id)),
-                                    f"{item.id}: {why}"))
+            problems.append(Problem(source, locate(raw, ("responses", item.id)), why))
         elif item.type is ItemType.date and isinstance(value, dt.date) and value > date:
             problems.append(Problem(source, locate(raw, ("responses", item.id)),
-                                    f"{item.id}: {value} is after the assessment date {date}"))
+                                    f"{value} is after the assessment date {date}"))
         answers[item.id] = value
     if problems:
         raise AssessmentError(f"{source}: the assessment is not valid for {inst.key} "

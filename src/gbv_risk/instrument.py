@@ -167,6 +167,13 @@ def available_instruments() -> list[Instrument]:
 @lru_cache(maxsize=64)
 def load_instrument(key: str) -> Instrument:
     """Load ``id@version`` (or ``id`` for the newest version) from the shipped instruments."""
+    if "@" in key:
+        name, version = key.split("@", 1)
+        path = resources.instruments_dir() / f"{name}-{version}.yaml"
+        if path.is_file():
+            inst = load_instrument_file(path)
+            if inst.key == key:
+                return inst
     cat = _catalogue(str(resources.instruments_dir()))
     if key in cat:
         return load_instrument_file(cat[key])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .assessment import parse_answer
 from .dsl.compile import compile_ruleset
-from .dsl.loader import Effective, find_ruleset, resolve, shipped_rulesets
+from .dsl.loader import Effective, default_for_instrument, find_ruleset, resolve, shipped_rulesets
 from .dsl.schema import TestCase
 from .engine.ir import CompiledRuleSet
 from .errors import DefinitionError, NotFoundError, Problem
@@ -92,13 +92,8 @@ def available_rulesets() -> dict[str, Path]:
 
 def default_ruleset_for(instrument_key: str) -> str:
     """The shipped rule set for an instrument that is extended by nothing it does not name."""
-    name = instrument_key.split("@")[0]
-    candidates = []
-    for key, path in sorted(shipped_rulesets().items()):
-        rs = load_ruleset(path)
-        if rs.instrument.key == instrument_key and not rs.effective.chain:
-            candidates.append(key)
-    if not candidates:
-        raise NotFoundError(f"no shipped rule set scores instrument {instrument_key!r} "
-                            f"({name}); pass --ruleset")
-    return candidates[-1]
+    key = default_for_instrument(instrument_key)
+    if key is None:
+        raise NotFoundError(f"no shipped rule set scores instrument {instrument_key!r}; "
+                            "pass --ruleset")
+    return key

@@ -7,6 +7,7 @@ rules and remove rules. The merged definition is what gets compiled and hashed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +67,9 @@ def find_ruleset(ref: str, near: Path | None = None) -> Path:
         if p.exists():
             return p
         raise NotFoundError(f"{ref}: rule set file not found")
+    direct = _by_file_name(ref, resources.rulesets_dir())
+    if direct is not None:
+        return direct
     candidates = dict(_index(str(resources.rulesets_dir())))
     if near is not None and near.parent.resolve() != resources.rulesets_dir().resolve():
         candidates.update(_index(str(near.parent)))
@@ -76,6 +80,35 @@ def find_ruleset(ref: str, near: Path | None = None) -> Path:
         return candidates[same[-1]]
     known = ", ".join(sorted(candidates)) or "none"
     raise NotFoundError(f"unknown rule set {ref!r}; available: {known}")
+
+
+def _by_file_name(ref: str, folder: Path) -> Path | None:
+    """Shipped files are named ``<id>-<version>.yaml``; finding one by name spares parsing
+    every rule set on each command. The key inside the file is still what counts."""
+    if "@" not in ref:
+        return None
+    rid, version = ref.split("@", 1)
+    path = folder / f"{rid}-{version}.yaml"
+    if not path.is_file():
+        return None
+    try:
+        f, _, _ = parse_ruleset_file(path)
+    except GbvRiskError:
+        return None
+    return path if f"{f.ruleset}@{f.version}" == ref else None
+
+
+def default_for_instrument(instrument_key: str) -> str | None:
+    """The shipped rule set that scores an instrument and extends nothing; read from the
+    files' top-level lines so that scoring one assessment does not compile every rule set."""
+    found = []
+    for path in sorted(resources.rulesets_dir().glob("*.y*ml")):
+        head = dict(re.findall(r"^(ruleset|version|instrument|extends):\s*[\"']?([^\"'#\n]+?)[\"']?\s*$",
+                               path.read_text(encoding="utf-8"), re.M))
+        if head.get("instrument") == instrument_key and "extends" not in head \
+                and "ruleset" in head and "version" in head:
+            found.append(f"{head['ruleset']}@{head['version']}")
+    return sorted(found)[-1] if found else None
 
 
 def resolve(path: Path | str, _seen: tuple[str, ...] = ()) -> Effective:

@@ -2,28 +2,33 @@
 definitions, inside every guard rail of ENGINE.md §5-6.
 
 - ``assert_fact`` only, never ``post``: an event lets one rule fire per message (§5.1).
-- One host with no background timer threads (§5.4), one process-wide lock (§5.3).
+- No ``durable.engine.Host``, so none of its background timer threads (§5.4); one
+  process-wide lock around every call into the C engine (§5.3).
 - A fresh session id per evaluation, deleted in ``finally`` (1,024 live sessions cap, §5.2).
-- An exception in an action is swallowed by durable-rules; we look for it and raise (§5.5).
+- Actions run in our own loop, so an exception in one is raised, never swallowed (§5.5).
 - One ruleset name per version and content hash; names cannot be redefined (§5.6).
 - Negated derived facts are read in a later phase, as flags on a new fact (§5.7).
 - Facts carry only whole numbers and short strings; unanswered is absent (§5.8-5.9).
 - Every pattern carries a discriminator ``t`` so re-asserted state never matches (§5.11).
-- Actions are built by a factory so their arity is exactly one (§5.12).
-- Every phase fact is handled: each phase has a catch-all rule with a no-op action. Measured
-  here: ``delete_state`` on a session whose only fact raised MessageNotHandledException frees
-  an invalid pointer and aborts the process, while not deleting it leaks the session towards
-  the 1,024 cap. With the catch-all a fact is always handled and the session always deletable.
+- Every phase fact is handled: each phase has a catch-all rule. Measured here:
+  ``delete_state`` on a session whose only fact was not handled frees an invalid pointer and
+  aborts the process, while not deleting it leaks the session towards the 1,024 cap.
+
+The action loop is the one ``durable.engine.Ruleset._flush_actions`` runs (start an action
+for the state, complete it, take the next), without the per-action Python machinery this
+adapter has no use for (closures, leases, timers, state rewrites): that machinery cost about
+25 µs per fired rule, most of an evaluation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import threading
 from typing import Any
 
-from durable import engine as _engine
+import durable_rules_engine as _c
 
 from ..errors import EngineError
 from . import ir
@@ -34,25 +39,8 @@ _LOCK = threading.RLock()
 _OPS = {"ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 _TRUE = {"$ex": {"t": 1}}
 _FALSE = {"$nex": {"t": 1}}
-
-
-class _QuietHost(_engine.Host):
-    """A host without the 200 ms dispatcher threads that race the caller (ENGINE.md §5.4)."""
-
-    def _run(self):
-        pass
-
-
-_HOST: _QuietHost | None = None
-_LOADED: set[str] = set()
+_LOADED: dict[str, int] = {}      # ruleset name -> handle in the C engine
 _SIDS = itertools.count(1)
-
-
-def _host() -> _QuietHost:
-    global _HOST
-    if _HOST is None:
-        _HOST = _QuietHost()
-    return _HOST
 
 
 def to_json(e: Expr) -> dict:
@@ -87,107 +75,105 @@ def _pattern(rule: ir.Rule) -> dict:
 
 
 class DurableEngine:
-    """One per compiled rule set; cheap to create again for the same name."""
+    """One per compiled rule set (``engine_for``); all share the C engine under one lock."""
 
     def __init__(self, rs: ir.CompiledRuleSet):
         self.rs = rs
         self.name = rs.name
-        self._runs: dict[str, dict[str, Any]] = {}
         self._fail_on: int | None = None      # test hook: make one rule's action raise
         self._phases = sorted({r.phase for r in rs.rules})
+        self._index = {f"r{r.index}": r.index for r in rs.rules}
+        self._derives = {f"r{r.index}": next((o.value for o in r.outcomes if o.kind == "derive"),
+                                             None) for r in rs.rules}
+        self._runs: dict[str, set[int]] = {}
         with _LOCK:
             if self.name not in _LOADED:
-                _host().set_rulesets({self.name: self._definition()})
-                _LOADED.add(self.name)
-                _ENGINES[self.name] = self
-            else:
-                # durable-rules keeps the first definition; its actions route to that engine's
-                # collector, so share it.
-                first = _ENGINES[self.name]
-                self._runs = first._runs
+                definition = json.dumps(self.definition(), ensure_ascii=False)
+                _LOADED[self.name] = _c.create_ruleset(self.name, definition)
+            self._h = _LOADED[self.name]
 
-    def _definition(self) -> dict:
-        rules = {}
+    def definition(self) -> dict:
+        """The durable-rules ruleset: one rule per compiled rule, one catch-all per phase."""
+        rules: dict[str, dict] = {}
         for r in self.rs.rules:
-            derive = next((o.value for o in r.outcomes if o.kind == "derive"), None)
             patterns = [{"m": _pattern(r)}]
             for j, name in enumerate(r.joins):
                 patterns.append({f"d{j}": {"$and": [{"t": "d"}, {"n": name}]}})
-            rules[f"r{r.index}"] = {"all": patterns, "run": self._action(r.index, derive)}
+            rules[f"r{r.index}"] = {"all": patterns}
         for phase in self._phases:
-            rules[f"p{phase}"] = {"all": [{"m": {"$and": [{"t": "a"}, {"ph": phase}]}}],
-                                  "run": _noop()}
+            rules[f"p{phase}"] = {"all": [{"m": {"$and": [{"t": "a"}, {"ph": phase}]}}]}
         return rules
-
-    def _action(self, index: int, derive: str | None):
-        runs = self._runs
-        engine = self
-
-        def action(c):
-            run = runs[c.s["sid"]]
-            if engine._fail_on == index:
-                raise RuntimeError(f"injected failure in rule #{index}")
-            run["fired"].add(index)
-            if derive is not None and derive not in run["derived"]:
-                run["derived"].add(derive)
-                # no rule of this phase may join on it; later phases read it as a flag
-                with contextlib.suppress(_engine.MessageNotHandledException):
-                    c.assert_fact({"t": "d", "n": derive})
-
-        return action
 
     def evaluate(self, fact: dict[str, Any]) -> set[int]:
         rs = self.rs
         with _LOCK:
             sid = f"s{next(_SIDS)}"
-            run = {"fired": set(), "derived": set()}
-            self._runs[sid] = run
-            deletable = True
+            fired: set[int] = set()
+            derived: set[str] = set()
+            self._runs[sid] = fired
+            created = False
             try:
                 for phase in self._phases:
                     fields = rs.phase_fields[phase]
-                    msg = {"sid": sid, "t": "a", "ph": phase}
+                    msg: dict[str, Any] = {"sid": sid, "t": "a", "ph": phase}
                     for f in fields:
                         v = fact.get(f)
                         if v is not None:
                             msg[f] = v
-                    for name in run["derived"]:
+                    for name in derived:
                         fld = ir.fact_field(name)
                         if fld in fields:
                             msg[fld] = 1
                     if phase == rs.plan_phase and ir.LEVEL in fields:
-                        msg[ir.LEVEL] = plan_level(rs, fact, run["fired"])
-                    if not self._assert(msg):
-                        deletable = False
-                        raise EngineError(f"the rule engine did not handle phase {phase} of "
-                                          f"{self.rs.key}; the result would be incomplete")
-                return set(run["fired"])
+                        msg[ir.LEVEL] = plan_level(rs, fact, fired)
+                    state = self._assert(msg)
+                    created = True
+                    self._run_actions(state, sid, fired, derived)
+                return set(fired)
             finally:
                 self._runs.pop(sid, None)
-                if deletable:
+                if created:
                     with contextlib.suppress(Exception):
-                        _host().delete_state(self.name, sid)
+                        _c.delete_state(self._h, sid)
 
-    def _assert(self, msg: dict) -> bool:
-        """Assert one phase fact; False when the engine did not handle it (see module doc)."""
+    def _assert(self, msg: dict) -> int:
         try:
-            state = _host().assert_fact(self.name, msg)
-        except _engine.MessageNotHandledException:
-            return False
-        except Exception as exc:
+            code, state = _c.assert_fact(self._h, json.dumps(msg, ensure_ascii=False))
+        except Exception as exc:   # the C engine raises bare errors
             raise EngineError(f"rule engine refused a fact for {self.rs.key}: {exc}") from None
-        if state and "exception" in state:
-            detail = str(state["exception"]).split(", traceback")[0]
-            detail = detail.replace("exception caught ", "")
-            raise EngineError(f"a rule action failed in {self.rs.key}: {detail}")
-        return True
+        if code != 0:
+            # 1: not handled (every phase has a catch-all, so never), 2: already observed
+            raise EngineError(f"the rule engine did not take phase {msg['ph']} of "
+                              f"{self.rs.key} (code {code}); the result would be incomplete")
+        return state
 
-
-def _noop():
-    def action(c):
-        return None
-
-    return action
+    def _run_actions(self, state: int, sid: str, fired: set[int], derived: set[str]) -> None:
+        """Each pending action is one rule match: record it, and assert the derived fact when
+        the rule makes one (rules of the same phase join on it)."""
+        started = _c.start_action_for_state(self._h, state)
+        message = started[1] if started else None
+        while message:
+            name = message[2:message.index('"', 2)]     # '{"r12":{...}}'
+            index = self._index.get(name)
+            try:
+                if index is not None:
+                    if self._fail_on == index:
+                        raise RuntimeError(f"injected failure in rule #{index}")
+                    fired.add(index)
+                    derive = self._derives[name]
+                    if derive is not None and derive not in derived:
+                        derived.add(derive)
+                        code, _ = _c.assert_fact(self._h, json.dumps(
+                            {"sid": sid, "t": "d", "n": derive}))
+                        if code not in (0, 1):   # 1: nothing in this phase joins on it
+                            raise RuntimeError(f"derived fact {derive!r} refused (code {code})")
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    _c.abandon_action(self._h, state)
+                rule = self.rs.rules[index].id if index is not None else name
+                raise EngineError(f"a rule action failed in {self.rs.key} (rule {rule}): "
+                                  f"{exc}") from None
+            message = _c.complete_and_start_action(self._h, state)
 
 
 _ENGINES: dict[str, DurableEngine] = {}
@@ -196,4 +182,6 @@ _ENGINES: dict[str, DurableEngine] = {}
 def engine_for(rs: ir.CompiledRuleSet) -> DurableEngine:
     with _LOCK:
         eng = _ENGINES.get(rs.name)
-        return eng if eng is not None else DurableEngine(rs)
+        if eng is None:
+            eng = _ENGINES[rs.name] = DurableEngine(rs)
+        return eng
