@@ -83,7 +83,11 @@ def _load_cached(path: str, mtime: float) -> RuleSet:
 def load_ruleset(ref: str | Path) -> RuleSet:
     """``ipv_core``, ``ipv_core@2026.1`` or a path to a rule-set file."""
     path = find_ruleset(str(ref))
-    return _load_cached(str(path.resolve()), path.stat().st_mtime)
+    rs = _load_cached(str(path.resolve()), path.stat().st_mtime)
+    if "@" in str(ref) and not Path(ref).suffix and rs.key != str(ref):
+        raise NotFoundError(f"{path} holds {rs.key}, not {ref}; shipped files are named "
+                            "<id>-<version>.yaml")
+    return rs
 
 
 def available_rulesets() -> dict[str, Path]:

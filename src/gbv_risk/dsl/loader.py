@@ -34,6 +34,18 @@ class Effective:
 
 
 def parse_ruleset_file(path: Path | str) -> tuple[RuleSetFile, object, str]:
+    p = Path(path)
+    if str(path) != "-" and p.is_file():
+        return _parse_cached(str(p), p.stat().st_mtime_ns)
+    return _parse(path)
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(path: str, mtime: int) -> tuple[RuleSetFile, object, str]:
+    return _parse(path)
+
+
+def _parse(path: Path | str) -> tuple[RuleSetFile, object, str]:
     data, name = load_data(path)
     if not isinstance(data, dict):
         raise DefinitionError(f"{name}: a rule set file must be a mapping",
@@ -89,13 +101,7 @@ def _by_file_name(ref: str, folder: Path) -> Path | None:
         return None
     rid, version = ref.split("@", 1)
     path = folder / f"{rid}-{version}.yaml"
-    if not path.is_file():
-        return None
-    try:
-        f, _, _ = parse_ruleset_file(path)
-    except GbvRiskError:
-        return None
-    return path if f"{f.ruleset}@{f.version}" == ref else None
+    return path if path.is_file() else None
 
 
 def default_for_instrument(instrument_key: str) -> str | None:
