@@ -31,14 +31,21 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
              f"{r.ruleset}@{r.version} #{r.content_hash[:12]}; instrument {r.instrument}")
     scores = ", ".join(f"{d} {s}" for d, s in r.scores.items())
     L.append(f"Score: total {r.total} ({scores})")
-    reasons = [f for f in r.fired if f.kind == "rule"]
-    if reasons:
-        L.append("Reasons:")
-        L += [f"  - {f.rationale}" + (f"  [{f.id}; {f.source}]" if explain else "")
-              for f in reasons]
-    for f in r.fired:
-        if f.kind == "threshold":
-            L.append(f"  - {f.rationale}" + (f"  [{f.id}]" if explain else ""))
+    sets_level = {r_.id for r_ in rs.compiled.rules
+                  if any(o.kind in ("level", "derive") for o in r_.outcomes)}
+    why = [f for f in r.fired if f.kind == "rule" and f.id in sets_level]
+    then = [f for f in r.fired if f.kind == "rule" and f.id not in sets_level]
+    thresholds = [f for f in r.fired if f.kind == "threshold"]
+    top = max(thresholds, key=lambda f: rs.compiled.levels.index(f.id.split(".", 1)[1]),
+              default=None)
+    if why or top:
+        L.append("Why this level:")
+        if top:
+            L.append(f"  - {top.rationale} (total {r.total})" + (f"  [{top.id}]" if explain else ""))
+        L += [f"  - {f.rationale}" + (f"  [{f.id}; {f.source}]" if explain else "") for f in why]
+    if then:
+        L.append("What follows:")
+        L += [f"  - {f.rationale}" + (f"  [{f.id}; {f.source}]" if explain else "") for f in then]
     if r.flags:
         L.append("Red flags: " + ", ".join(_lbl(rs, "flags", x, lang) for x in r.flags))
     a = r.actions
