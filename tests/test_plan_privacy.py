@@ -57,7 +57,8 @@ def test_team_plan_has_the_safety_steps_and_the_subject_plan_does_not():
     subject = build_plan(result, rs, "subject")
     assert [s.id for s in team.safety_steps] == result.actions.safety_steps
     assert subject.safety_steps == [] and subject.flags == [] and subject.level is None
-    assert subject.withheld > 0
+    assert subject.reasons == [] and subject.withheld == len(result.fired) > 0
+    assert [r.id for r in team.reasons] == [f.id for f in result.fired]
     assert all(not f.victim_informed for f in result.fired
                if f.id in {r.id for r in subject.reasons})
 

@@ -65,25 +65,21 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
                lang: str = "en") -> Plan:
     team = audience == "team"
     items = rs.instrument.by_id
-    reasons, withheld = [], 0
-    for f in result.fired:
-        if f.kind == "threshold" and team:
-            reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason",
-                                    detail=f"total {result.total}"))
-        elif f.kind == "threshold":
-            withheld += 1
-        elif team or not f.victim_informed:
-            reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason", detail=f.source))
-        else:
-            withheld += 1
+    # Rationales are written for the team and many rest on her answers: the subject's copy
+    # says what he must do and when, and leaves the reasons to his case worker.
+    reasons = []
+    for f in result.fired if team else ():
+        detail = f"total {result.total}" if f.kind == "threshold" else f.source
+        reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason", detail=detail))
+    withheld = 0 if team else len(result.fired)
 
     def labelled(kind: str, ids: list[str], vocab: str) -> list[PlanItem]:
         return [PlanItem(id=i, label=_label(rs, vocab, i, lang), kind=kind) for i in ids]
 
     work_on = []
-    for ch in result.level_changes:
+    for ch in result.level_changes if team else ():
         item = items[ch.item]
-        if not team and item.victim_sourced:
+        if item.victim_sourced:      # her circumstances are not his intervention targets
             continue
         if rs.compiled.levels.index(ch.level) < rs.compiled.levels.index(result.computed_level):
             work_on.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
