@@ -11,6 +11,8 @@ Exit codes (documented in the README):
   6  rule set embedded tests failed
   7  rule engine failure (an action raised, the engine refused a fact)
   8  not found (rule set, instrument, example)
+  9  a record was refused (unknown case or enrolment, duplicate, date out of order,
+     database not initialised); the database is left exactly as it was
 """
 
 from __future__ import annotations
@@ -72,3 +74,9 @@ class EngineError(GbvRiskError):
 
 class NotFoundError(GbvRiskError):
     exit_code = 8
+
+
+class RecordError(GbvRiskError):
+    """A change to the case store was refused; nothing of it was written."""
+
+    exit_code = 9

@@ -37,18 +37,25 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gbv-risk", prog_name="gbv-risk")
-def main() -> None:
+@click.option("--db", metavar="FILE|URL", envvar="GBV_RISK_DATABASE_URL",
+              help="Case store: an SQLite file or an SQLAlchemy URL (PostgreSQL for the shared "
+                   "database). Default: GBV_RISK_DATABASE_URL, else "
+                   "~/.local/share/gbv-risk/gbv-risk.sqlite.")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
     """Score intake assessments against declarative recurrence-risk rules and produce each
     case's next-step plan.
 
     Exit codes: 0 ok, 2 usage, 3 unreadable file, 4 invalid assessment, 5 invalid rule set or
-    instrument, 6 rule-set tests failed, 7 engine failure, 8 not found.
+    instrument, 6 rule-set tests failed, 7 engine failure, 8 not found, 9 record refused
+    (nothing written).
     """
+    ctx.obj = {"db": db}
 
 
-from . import instruments, plans, rules, score  # noqa: E402
+from . import assess, cases, db, instruments, plans, programmes, rules, score, sessions  # noqa: E402
 
-main.add_command(score.score)
-main.add_command(instruments.instruments)
-main.add_command(rules.rules)
-main.add_command(plans.plan)
+for command in (score.score, instruments.instruments, rules.rules, plans.plan, db.db,
+                cases.case, cases.incident, cases.order, cases.referral, assess.assess,
+                programmes.program, sessions.session):
+    main.add_command(command)

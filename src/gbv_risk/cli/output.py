@@ -27,7 +27,10 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = No
                      ratio=1 if c in wrap else None, min_width=20 if c in wrap else None)
     for r in rows:
         t.add_row(*(str(r.get(c, "")) for c in columns))
-    Console().print(t)
+    import sys
+
+    # piped output (a file, less, a test) gets room for every column instead of 80
+    Console(width=None if sys.stdout.isatty() else 160).print(t)
 
 
 def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | None = None,

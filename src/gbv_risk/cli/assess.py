@@ -1,0 +1,44 @@
+"""``gbv-risk assess add``: score an assessment and store it on a case."""
+
+from __future__ import annotations
+
+import click
+
+from .context import db_url
+from .output import read_stdin_if
+
+
+@click.group()
+def assess() -> None:
+    """Assessments stored on cases."""
+
+
+@assess.command("add")
+@click.argument("case_code", metavar="CASE")
+@click.argument("file", metavar="FILE|-")
+@click.option("--ruleset", "-r", help="Rule set id, id@version or file.")
+@click.pass_context
+def assess_add(ctx, case_code, file, ruleset) -> None:
+    """Score FILE and store the assessment, its result and the rule set that produced it."""
+    from .. import api
+    from ..assessment import load_assessment
+    from ..store.records import add_assessment
+    from ..store.uow import unit_of_work
+    from ..yamlio import load_data
+
+    text = read_stdin_if(file)
+    a = load_assessment(file, text)
+    raw, _ = load_data(file, text)
+    result = api.score(a, ruleset or a.ruleset)
+    with unit_of_work(db_url(ctx)) as s:
+        rec = add_assessment(s, case_code, a, result, _plain(raw.get("responses", {})))
+    extra = " (provisional)" if result.provisional else ""
+    click.echo(f"assessment #{rec.id} stored on {case_code}: {result.level}{extra}, "
+               f"re-assess by {result.actions.reassess_by or '-'}")
+
+
+def _plain(responses: dict) -> dict:
+    """Responses as JSON-safe values, exactly as given."""
+    import datetime as dt
+
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in responses.items()}

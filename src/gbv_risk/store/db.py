@@ -1,0 +1,68 @@
+"""Where the case store lives and how to open it.
+
+The embedded default is one SQLite file per user (``$XDG_DATA_HOME/gbv-risk/gbv-risk.sqlite``,
+else ``~/.local/share/gbv-risk/``); ``--db`` or ``GBV_RISK_DATABASE_URL`` name another file or
+any SQLAlchemy URL, PostgreSQL being the shared multi-agency database.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import RecordError as StoreError
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "gbv-risk" / "gbv-risk.sqlite"
+
+
+def resolve_url(db: str | None = None) -> str:
+    value = db or os.environ.get("GBV_RISK_DATABASE_URL")
+    if not value:
+        path = default_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    if "://" in value:
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://"):]
+        return value
+    path = Path(value).expanduser()
+    if not path.parent.exists():
+        raise StoreError(f"{value}: folder {path.parent} does not exist")
+    return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    if url not in _ENGINES:
+        eng = create_engine(url, future=True)
+        if eng.dialect.name == "sqlite":
+            event.listen(eng, "connect", _sqlite_pragmas)
+        _ENGINES[url] = eng
+    return _ENGINES[url]
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+def display(url: str) -> str:
+    """The URL without a password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,307 @@
+"""Use cases on the case store. Each takes an open session and leaves committing to the
+caller's unit of work, so a command either writes everything it meant to or nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..assessment import Assessment
+from ..errors import RecordError
+from ..programmes.catalogue import get_programme
+from ..result import RiskResult
+from .legal import order_rule_on
+from .models import (
+    ABSENCE_REASONS,
+    SESSION_OUTCOMES,
+    AssessmentRecord,
+    Case,
+    Enrolment,
+    EnrolmentTransition,
+    Incident,
+    OrderExtension,
+    OrderViolation,
+    ProtectionOrder,
+    Referral,
+    SessionCorrection,
+    SessionRecord,
+    Subject,
+    SubjectIdentity,
+)
+
+INCIDENT_TYPES = ("physical", "sexual", "psychological", "economic", "threat", "stalking")
+REFERRAL_STATUSES = ("sent", "accepted", "declined", "completed")
+
+
+def case_by_code(s: Session, code: str) -> Case:
+    case = s.scalar(select(Case).where(Case.code == code))
+    if case is None:
+        raise RecordError(f"no case {code!r}; see `gbv-risk case list`")
+    return case
+
+
+def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, officer: str,
+             opened_on: dt.date, identity: dict[str, Any] | None = None) -> Case:
+    if s.scalar(select(Case.id).where(Case.code == code)) is not None:
+        raise RecordError(f"case {code!r} already exists")
+    subj = s.scalar(select(Subject).where(Subject.code == subject))
+    if subj is None:
+        subj = Subject(code=subject)
+        s.add(subj)
+        s.flush()
+        if identity:
+            s.add(SubjectIdentity(subject_id=subj.id, **identity))
+    case = Case(code=code, subject_id=subj.id, district=district, mahalla=mahalla,
+                officer=officer, opened_on=opened_on, status="open")
+    s.add(case)
+    s.flush()
+    return case
+
+
+def add_incident(s: Session, case_code: str, date: dt.date, type_: str, severity: int,
+                 notes: str | None = None, victim_code: str | None = None,
+                 source_key: str | None = None) -> Incident:
+    case = case_by_code(s, case_code)
+    if type_ not in INCIDENT_TYPES:
+        raise RecordError(f"incident type {type_!r} is not one of {list(INCIDENT_TYPES)}")
+    if not 1 <= severity <= 5:
+        raise RecordError(f"severity {severity} is outside 1..5 (1 push or slap without "
+                          "injury ... 5 weapon or wounds from a weapon)")
+    if source_key and s.scalar(select(Incident.id).where(Incident.source_key == source_key)):
+        raise RecordError(f"incident {source_key!r} is already recorded")
+    inc = Incident(case_id=case.id, date=date, type=type_, severity=severity, notes=notes,
+                   victim_code=victim_code, source_key=source_key)
+    s.add(inc)
+    s.flush()
+    return inc
+
+
+def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
+              conditions: list[str] | None = None, days: int | None = None) -> ProtectionOrder:
+    case = case_by_code(s, case_code)
+    rule = order_rule_on(issued_on)
+    duration = days or rule.duration_days
+    if duration > rule.duration_days:
+        raise RecordError(f"an order issued on {issued_on} lasts at most {rule.duration_days} "
+                          f"days ({rule.source})")
+    order = ProtectionOrder(case_id=case.id, issued_on=issued_on, issued_by=issued_by,
+                            expires_on=issued_on + dt.timedelta(days=duration),
+                            conditions=list(conditions or []))
+    s.add(order)
+    s.flush()
+    return order
+
+
+def order_by_id(s: Session, order_id: int) -> ProtectionOrder:
+    order = s.get(ProtectionOrder, order_id)
+    if order is None:
+        raise RecordError(f"no protection order #{order_id}")
+    return order
+
+
+def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> ProtectionOrder:
+    order = order_by_id(s, order_id)
+    rule = order_rule_on(order.issued_on)
+    if len(order.extensions) >= rule.max_extensions:
+        raise RecordError(f"order #{order_id} (issued {order.issued_on}) may be extended "
+                          f"{rule.max_extensions} time(s) under the rules then in force "
+                          f"({rule.source})")
+    if on > order.expires_on:
+        raise RecordError(f"order #{order_id} expired on {order.expires_on}; issue a new order")
+    new_expiry = order.expires_on + dt.timedelta(days=rule.extension_days)
+    s.add(OrderExtension(order_id=order.id, extended_on=on, previous_expiry=order.expires_on,
+                         new_expiry=new_expiry, reason=reason))
+    order.expires_on = new_expiry
+    s.flush()
+    return order
+
+
+def add_violation(s: Session, order_id: int, date: dt.date, description: str) -> OrderViolation:
+    order = order_by_id(s, order_id)
+    if date < order.issued_on:
+        raise RecordError(f"a violation on {date} predates order #{order_id} "
+                          f"(issued {order.issued_on})")
+    v = OrderViolation(order_id=order.id, date=date, description=description)
+    s.add(v)
+    s.flush()
+    return v
+
+
+def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult,
+                   responses: dict[str, Any], source_key: str | None = None) -> AssessmentRecord:
+    case = case_by_code(s, case_code)
+    if source_key and s.scalar(select(AssessmentRecord.id)
+                               .where(AssessmentRecord.source_key == source_key)):
+        raise RecordError(f"assessment {source_key!r} is already stored")
+    rec = AssessmentRecord(
+        case_id=case.id, date=a.date, instrument=a.instrument, assessor=a.assessor,
+        responses=responses, ruleset=result.ruleset, ruleset_version=result.version,
+        content_hash=result.content_hash, level=result.level,
+        computed_level=result.computed_level,
+        override_level=result.override.level if result.override else None,
+        override_reason=result.override.reason if result.override else None,
+        provisional=result.provisional, reassess_by=result.actions.reassess_by,
+        result=result.model_dump(mode="json"), source_key=source_key)
+    s.add(rec)
+    s.flush()
+    return rec
+
+
+def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_on: dt.date,
+           by: str | None = None) -> Enrolment:
+    case = case_by_code(s, case_code)
+    prog = get_programme(programme_id)
+    if start_on < case.opened_on:
+        raise RecordError(f"start {start_on} is before case {case_code} was opened "
+                          f"({case.opened_on})")
+    active = s.scalar(select(Enrolment.id).where(
+        Enrolment.case_id == case.id, Enrolment.programme == prog.programme,
+        Enrolment.status.in_(("referred", "on_programme", "suspended"))))
+    if active is not None:
+        raise RecordError(f"case {case_code} is already enrolled in {prog.programme} "
+                          f"(enrolment #{active})")
+    e = Enrolment(case_id=case.id, programme=prog.programme, programme_version=prog.version,
+                  provider=provider, start_on=start_on, status="on_programme")
+    s.add(e)
+    s.flush()
+    s.add(EnrolmentTransition(enrolment_id=e.id, from_status=None, to_status="on_programme",
+                              on=start_on, reason="enrolled", by=by))
+    step = dt.timedelta(days=prog.schedule.every_days)
+    for i in range(prog.schedule.sessions):
+        s.add(SessionRecord(enrolment_id=e.id, scheduled_on=start_on + i * step,
+                            kind="scheduled"))
+    s.flush()
+    return e
+
+
+def enrolment_by_id(s: Session, enrolment_id: int) -> Enrolment:
+    e = s.get(Enrolment, enrolment_id)
+    if e is None:
+        raise RecordError(f"no enrolment #{enrolment_id}; see `gbv-risk case show CASE`")
+    return e
+
+
+def transition(s: Session, enrolment_id: int, to_status: str, on: dt.date, reason: str,
+               by: str | None = None) -> Enrolment:
+    from .models import ENROLMENT_STATUSES
+
+    e = enrolment_by_id(s, enrolment_id)
+    if to_status not in ENROLMENT_STATUSES:
+        raise RecordError(f"status {to_status!r} is not one of {list(ENROLMENT_STATUSES)}")
+    s.add(EnrolmentTransition(enrolment_id=e.id, from_status=e.status, to_status=to_status,
+                              on=on, reason=reason, by=by))
+    e.status = to_status
+    if to_status in ("completed", "breached", "withdrawn"):
+        e.exit_reason = reason
+    s.flush()
+    return e
+
+
+def schedule_session(s: Session, enrolment_id: int, on: dt.date, kind: str = "catch_up"
+                     ) -> SessionRecord:
+    e = enrolment_by_id(s, enrolment_id)
+    if on < e.start_on:
+        raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
+    if kind not in ("scheduled", "catch_up"):
+        raise RecordError("kind is scheduled or catch_up")
+    if s.scalar(select(SessionRecord.id).where(SessionRecord.enrolment_id == e.id,
+                                               SessionRecord.scheduled_on == on,
+                                               SessionRecord.kind == kind)):
+        raise RecordError(f"enrolment #{enrolment_id} already has a {kind} session on {on}")
+    rec = SessionRecord(enrolment_id=e.id, scheduled_on=on, kind=kind)
+    s.add(rec)
+    s.flush()
+    return rec
+
+
+def _check_outcome(outcome: str, reason: str | None, evidence_due: dt.date | None) -> None:
+    if outcome not in SESSION_OUTCOMES:
+        raise RecordError(f"outcome {outcome!r} is not one of {list(SESSION_OUTCOMES)}")
+    if outcome == "acceptable_absence" and reason not in ABSENCE_REASONS:
+        raise RecordError(f"an acceptable absence needs a reason from {list(ABSENCE_REASONS)}")
+    if outcome == "awaiting_evidence" and evidence_due is None:
+        raise RecordError("awaiting evidence needs a deadline (--evidence-due)")
+
+
+def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
+                   reason: str | None = None, evidence_due: dt.date | None = None,
+                   by: str | None = None) -> SessionRecord:
+    e = enrolment_by_id(s, enrolment_id)
+    _check_outcome(outcome, reason, evidence_due)
+    if on < e.start_on:
+        raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
+    rec = s.scalar(select(SessionRecord).where(SessionRecord.enrolment_id == e.id,
+                                               SessionRecord.scheduled_on == on)
+                   .order_by(SessionRecord.kind.desc()))
+    if rec is None:
+        raise RecordError(f"enrolment #{enrolment_id} has no session on {on}; schedule it "
+                          "first (`gbv-risk session schedule`)")
+    if rec.outcome is not None:
+        raise RecordError(f"the session on {on} already has outcome {rec.outcome!r}; use "
+                          "`gbv-risk session correct` with a reason")
+    rec.outcome, rec.absence_reason, rec.evidence_due, rec.recorded_by = (
+        outcome, reason, evidence_due, by)
+    s.flush()
+    return rec
+
+
+def correct_session(s: Session, session_id: int, outcome: str, reason: str,
+                    absence_reason: str | None = None, evidence_due: dt.date | None = None,
+                    by: str | None = None) -> SessionRecord:
+    rec = s.get(SessionRecord, session_id)
+    if rec is None:
+        raise RecordError(f"no session #{session_id}")
+    _check_outcome(outcome, absence_reason, evidence_due)
+    if not reason or len(reason.strip()) < 5:
+        raise RecordError("a correction needs a reason")
+    s.add(SessionCorrection(session_id=rec.id, old_outcome=rec.outcome, new_outcome=outcome,
+                            reason=reason, by=by))
+    rec.outcome, rec.absence_reason, rec.evidence_due = outcome, absence_reason, evidence_due
+    s.flush()
+    return rec
+
+
+def add_referral(s: Session, case_code: str, from_agency: str, to_agency: str, on: dt.date,
+                 reason: str | None = None) -> Referral:
+    case = case_by_code(s, case_code)
+    r = Referral(case_id=case.id, from_agency=from_agency, to_agency=to_agency, reason=reason,
+                 status="sent", created_on=on, updated_on=on)
+    s.add(r)
+    s.flush()
+    return r
+
+
+def update_referral(s: Session, referral_id: int, status: str, on: dt.date) -> Referral:
+    r = s.get(Referral, referral_id)
+    if r is None:
+        raise RecordError(f"no referral #{referral_id}")
+    if status not in REFERRAL_STATUSES:
+        raise RecordError(f"status {status!r} is not one of {list(REFERRAL_STATUSES)}")
+    if on < r.created_on:
+        raise RecordError(f"{on} is before the referral was made ({r.created_on})")
+    r.status, r.updated_on = status, on
+    s.flush()
+    return r
+
+
+def list_cases(s: Session, district: str | None = None, mahalla: str | None = None,
+               officer: str | None = None) -> list[dict[str, Any]]:
+    latest = (select(AssessmentRecord.case_id, func.max(AssessmentRecord.id).label("aid"))
+              .group_by(AssessmentRecord.case_id).subquery())
+    q = (select(Case, Subject.code, AssessmentRecord.level, AssessmentRecord.date)
+         .join(Subject, Subject.id == Case.subject_id)
+         .outerjoin(latest, latest.c.case_id == Case.id)
+         .outerjoin(AssessmentRecord, AssessmentRecord.id == latest.c.aid)
+         .order_by(Case.code))
+    if district:
+        q = q.where(Case.district == district)
+    if mahalla:
+        q = q.where(Case.mahalla == mahalla)
+    if officer:
+        q = q.where(Case.officer == officer)
+    return [{"case": c.code, "subject": subj, "district": c.district, "mahalla": c.mahalla,
+             "officer": c.officer, "status": c.status, "opened": c.opened_on,
+             "level": level or "", "assessed": adate or ""} for c, subj, level, adate in s.execute(q)]
