@@ -28,3 +28,55 @@ def run_cli(*args: str, stdin: str | None = None, env: dict | None = None,
     return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], input=stdin,
                           capture_output=True, text=True, env=full_env, cwd=cwd or ROOT,
                           timeout=120)
+
+
+PG_ADMIN = os.environ.get("GBV_RISK_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _fresh_postgres() -> tuple[str, object]:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"gbv_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{name}", (admin, name)
+
+
+def _drop_postgres(url: str, handle) -> None:
+    from sqlalchemy import text
+
+    from gbv_risk.store import db as store_db
+
+    eng = store_db._ENGINES.pop(url, None)
+    if eng is not None:
+        eng.dispose()
+    admin, name = handle
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path):
+    """A URL of an empty database of each kind the store supports; nothing is set up."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    url, handle = _fresh_postgres()
+    try:
+        yield url
+    finally:
+        _drop_postgres(url, handle)
+
+
+@pytest.fixture
+def store_db(empty_db):
+    """A URL of a set-up case store (schema at head), on SQLite and on PostgreSQL."""
+    from gbv_risk.store.migrate import upgrade
+
+    upgrade(empty_db)
+    return empty_db

@@ -53,9 +53,9 @@ def main(ctx: click.Context, db: str | None) -> None:
     ctx.obj = {"db": db}
 
 
-from . import assess, cases, db, instruments, plans, programmes, rules, score, sessions  # noqa: E402
+from . import assess, cases, compliance, db, instruments, plans, programmes, rules, score, sessions  # noqa: E402
 
 for command in (score.score, instruments.instruments, rules.rules, plans.plan, db.db,
                 cases.case, cases.incident, cases.order, cases.referral, assess.assess,
-                programmes.program, sessions.session):
+                programmes.program, sessions.session, compliance.compliance):
     main.add_command(command)

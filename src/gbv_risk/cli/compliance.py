@@ -1,0 +1,67 @@
+"""``gbv-risk compliance check``: each case's status, with reasons, on a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from .context import DATE, db_url, today
+from .output import emit
+
+
+@click.group()
+def compliance() -> None:
+    """Programme and protection-order compliance across a caseload."""
+
+
+@compliance.command("check")
+@click.option("--case", "case_code")
+@click.option("--officer")
+@click.option("--mahalla")
+@click.option("--district")
+@click.option("--as-of", "as_of", type=DATE, default=None, help="Default: today.")
+@click.option("--expiring-within", type=int, default=14, show_default=True,
+              help="List orders expiring within this many days.")
+@click.option("--summary", "by", type=click.Choice(["district", "mahalla", "officer"]),
+              help="Counts per district, mahalla or officer instead of one row per case.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.pass_context
+def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by, fmt) -> None:
+    """Status of each case (compliant / warning / breach suggested / completed) with reasons,
+    overdue re-assessments and orders about to expire. A breach is only ever suggested."""
+    from ..store.compliance import check as run_check
+    from ..store.compliance import summary
+    from ..store.uow import unit_of_work
+
+    day = as_of or today()
+    with unit_of_work(db_url(ctx)) as s:
+        results = run_check(s, day, district=district, mahalla=mahalla, officer=officer,
+                            case_code=case_code)
+    if case_code and not results:
+        from ..errors import NotFoundError
+        raise NotFoundError(f"no open case {case_code!r} on {day}")
+    if by:
+        emit(summary(results, by), [by, "cases", "compliant", "warning", "breach_suggested",
+                                    "completed"], fmt, f"Compliance on {day} by {by}")
+        return
+    sep = "\n" if fmt == "table" else "; "
+    rows = [{"case": r.case, "district": r.district, "mahalla": r.mahalla, "officer": r.officer,
+             "status": r.status, "reasons": sep.join(r.reasons), "next steps": sep.join(r.steps),
+             "programmes": ", ".join(r.programmes), "order_expires": r.order_expires or "",
+             "reassess_by": r.reassess_by or ""} for r in results]
+    emit(rows, ["case", "mahalla", "officer", "status", "reasons", "next steps"] if fmt == "table"
+         else list(rows[0]) if rows else ["case"], fmt, f"Compliance on {day}",
+         wrap=("reasons", "next steps"))
+    if fmt == "table":
+        soon = [r for r in results if r.order_expires
+                and r.order_expires <= day + dt.timedelta(days=expiring_within)]
+        overdue = [r for r in results if r.reassess_by and r.reassess_by < day]
+        if soon:
+            emit([{"case": r.case, "officer": r.officer, "order_expires": r.order_expires}
+                  for r in soon], ["case", "officer", "order_expires"], "table",
+                 f"Orders expiring within {expiring_within} days")
+        if overdue:
+            emit([{"case": r.case, "officer": r.officer, "reassess_by": r.reassess_by}
+                  for r in overdue], ["case", "officer", "reassess_by"], "table",
+                 "Re-assessments overdue")
