@@ -53,9 +53,21 @@ def main(ctx: click.Context, db: str | None) -> None:
     ctx.obj = {"db": db}
 
 
-from . import assess, cases, compliance, db, instruments, plans, programmes, rules, score, sessions  # noqa: E402
+from . import (  # noqa: E402
+    assess,
+    cases,
+    compliance,
+    db,
+    demo,
+    instruments,
+    plans,
+    programmes,
+    rules,
+    score,
+    sessions,
+)
 
 for command in (score.score, instruments.instruments, rules.rules, plans.plan, db.db,
                 cases.case, cases.incident, cases.order, cases.referral, assess.assess,
-                programmes.program, sessions.session, compliance.compliance):
+                programmes.program, sessions.session, compliance.compliance, demo.demo_data):
     main.add_command(command)

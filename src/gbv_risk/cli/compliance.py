@@ -45,11 +45,14 @@ def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by
         emit(summary(results, by), [by, "cases", "compliant", "warning", "breach_suggested",
                                     "completed"], fmt, f"Compliance on {day} by {by}")
         return
-    sep = "\n" if fmt == "table" else "; "
+    def joined(xs: list[str]):
+        return xs if fmt == "json" else ("\n" if fmt == "table" else "; ").join(xs)
+
     rows = [{"case": r.case, "district": r.district, "mahalla": r.mahalla, "officer": r.officer,
-             "status": r.status, "reasons": sep.join(r.reasons), "next steps": sep.join(r.steps),
-             "programmes": ", ".join(r.programmes), "order_expires": r.order_expires or "",
-             "reassess_by": r.reassess_by or ""} for r in results]
+             "status": r.status, "reasons": joined(r.reasons), "next steps": joined(r.steps),
+             "flags": joined(r.flags), "programmes": joined(r.programmes),
+             "order_expires": r.order_expires or "", "reassess_by": r.reassess_by or ""}
+            for r in results]
     emit(rows, ["case", "mahalla", "officer", "status", "reasons", "next steps"] if fmt == "table"
          else list(rows[0]) if rows else ["case"], fmt, f"Compliance on {day}",
          wrap=("reasons", "next steps"))

@@ -227,3 +227,17 @@ class PlanRecord(Base):
     agreed_on: Mapped[dt.date | None] = mapped_column(Date)
     countersigned_by: Mapped[str | None] = mapped_column(String(120))
     countersigned_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Outcome(Base):
+    """Whether violence recurred within the follow-up: what research checks calibration on.
+    Synthetic outcomes keep the probability they were drawn with."""
+
+    __tablename__ = "outcomes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    follow_up_until: Mapped[dt.date] = mapped_column(Date)
+    recurred: Mapped[bool] = mapped_column(Boolean)
+    recurred_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20))          # recorded | synthetic
+    true_probability: Mapped[float | None] = mapped_column()
