@@ -18,12 +18,23 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP) ## Score the bundled synthetic assessments and print one plan
-	@for f in rules/examples/*.yaml; do echo "== $$f"; $(BIN)/gbv-risk score $$f || exit 1; echo; done
-	@echo "== plan for rules/examples/high_risk.yaml (team copy)"
-	@$(BIN)/gbv-risk plan --assessment rules/examples/high_risk.yaml
-	@echo "== the same plan as handed to the subject"
-	@$(BIN)/gbv-risk plan --assessment rules/examples/high_risk.yaml --audience subject
+DEMO_DB := .demo/pilot.sqlite
+DEMO_AS_OF := 2026-09-01
+GBV := $(BIN)/gbv-risk --db $(DEMO_DB)
+
+demo: $(STAMP) ## Synthetic pilot on a fresh SQLite file: compliance by district, one case's plan
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; mkdir -p .demo
+	@echo "== scoring a bundled synthetic assessment"
+	@$(BIN)/gbv-risk score rules/examples/high_risk.yaml
+	@echo; echo "== a fresh case store with a synthetic pilot ($(DEMO_DB))"
+	@$(GBV) db init
+	@$(GBV) demo-data --cases 2000 --seed 1 --as-of $(DEMO_AS_OF)
+	@echo; echo "== compliance on $(DEMO_AS_OF), by district"
+	@$(GBV) compliance check --as-of $(DEMO_AS_OF) --summary district
+	@echo; echo "== the plan of case NK-01-00007 on $(DEMO_AS_OF) (team copy)"
+	@$(GBV) plan NK-01-00007 --as-of $(DEMO_AS_OF)
+	@echo; echo "== the same plan as handed to the subject"
+	@$(GBV) plan NK-01-00007 --as-of $(DEMO_AS_OF) --audience subject
 
 test: $(STAMP) ## Run every test (lint, rule-set tests, pytest)
 	$(BIN)/ruff check .

@@ -42,11 +42,21 @@ def strings(lang: str) -> dict[str, str]:
 def render_plan(plan: Plan, fmt: Format = "md") -> str:
     if fmt == "json":
         return plan.model_dump_json(indent=2)
+    return _render(f"plan.{fmt}.j2", plan=plan, strings=strings(plan.lang))
+
+
+def render_case_plan(cp, fmt: Format = "md") -> str:
+    """A case's plan: the assessment's plan plus who does what, by when."""
+    if fmt == "json":
+        return cp.model_dump_json(indent=2)
+    return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, strings=strings(cp.plan.lang))
+
+
+def _render(name: str, **context) -> str:
     from jinja2 import TemplateError
 
     directory = resources.templates_dir() / "plans"
     try:
-        template = _environment(str(directory)).get_template(f"plan.{fmt}.j2")
-        return template.render(plan=plan, strings=strings(plan.lang))
+        return _environment(str(directory)).get_template(name).render(**context)
     except TemplateError as exc:
-        raise DefinitionError(f"{directory}/plan.{fmt}.j2: template error: {exc}") from None
+        raise DefinitionError(f"{directory}/{name}: template error: {exc}") from None

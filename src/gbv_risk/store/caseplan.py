@@ -1,0 +1,188 @@
+"""The next-step plan of a case from its record: the latest assessment, the programmes it is
+enrolled in, its compliance, its protection order and what has happened since.
+
+Every step names the agency that carries it out, a due date, and the rule or event that put
+it there. Plans are stored as versions (initial, review, closing), never edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import resources
+from ..errors import RecordError
+from ..plan import Plan, build_plan
+from ..result import RiskResult
+from ..rulesets import load_ruleset
+from ..yamlio import load_data
+from .compliance import check as compliance_check
+from .models import AssessmentRecord, Enrolment, Incident, PlanRecord, ProtectionOrder, SessionRecord
+from .records import case_by_code
+
+
+class DatedStep(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    what: str
+    agency: str
+    due: dt.date
+    because: str            # the rule or event that produced it
+    team_only: bool = False
+
+
+class CasePlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    case: str
+    as_of: dt.date
+    compliance: str
+    compliance_reasons: list[str]
+    programmes: list[str]
+    steps: list[DatedStep]
+    plan: Plan
+
+
+@lru_cache(maxsize=2)
+def _agencies(path: str) -> dict[str, Any]:
+    data, _ = load_data(path)
+    return data
+
+
+def agencies() -> dict[str, Any]:
+    return _agencies(str(resources.templates_dir() / "plans" / "step_agencies.yaml"))
+
+
+def latest_assessment(s: Session, case_id: int, as_of: dt.date) -> AssessmentRecord | None:
+    return s.scalar(select(AssessmentRecord)
+                    .where(AssessmentRecord.case_id == case_id, AssessmentRecord.date <= as_of)
+                    .order_by(AssessmentRecord.date.desc(), AssessmentRecord.id.desc()).limit(1))
+
+
+def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team",
+                    lang: str = "en") -> CasePlan:
+    case = case_by_code(s, code)
+    rec = latest_assessment(s, case.id, as_of)
+    if rec is None:
+        raise RecordError(f"case {code} has no assessment on or before {as_of}; store one with "
+                          "`gbv-risk assess add`")
+    result = RiskResult.model_validate(rec.result)
+    rs = load_ruleset(f"{rec.ruleset}@{rec.ruleset_version}")
+    if rs.compiled.content_hash != rec.content_hash:
+        raise RecordError(f"assessment #{rec.id} was scored with {rec.ruleset}@"
+                          f"{rec.ruleset_version} #{rec.content_hash[:12]}, which is no longer "
+                          "the shipped content; re-assess to plan from it")
+    plan = build_plan(result, rs, audience, lang)   # type: ignore[arg-type]
+    labels = rs.compiled.labels
+    cfg = agencies()
+    team = audience == "team"
+    steps: list[DatedStep] = []
+
+    def label(kind: str, key: str) -> str:
+        t = labels.get(kind, {}).get(key)
+        return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
+
+    by_rule = _rules_by_outcome(rs, {f.id for f in result.fired})
+    for st in (x.id for x in plan.steps):
+        c = cfg["steps"].get(st, {"agency": "prevention_inspector", "days": 7})
+        steps.append(DatedStep(what=label("steps", st), agency=label("agencies", c["agency"]),
+                               due=rec.date + dt.timedelta(days=c["days"]),
+                               because=by_rule.get(("step", st), "rule set"), team_only=True))
+    if team:
+        for st in result.actions.safety_steps:
+            c = cfg["safety_steps"].get(st, {"agency": "inson_centre", "days": 1})
+            steps.append(DatedStep(what=label("safety_steps", st),
+                                   agency=label("agencies", c["agency"]),
+                                   due=rec.date + dt.timedelta(days=c["days"]),
+                                   because=by_rule.get(("safety", st), "rule set"),
+                                   team_only=True))
+    enrolled = {e.programme: e for e in s.scalars(select(Enrolment)
+                                                 .where(Enrolment.case_id == case.id))}
+    for ref in (x.id for x in plan.referrals):
+        steps.append(DatedStep(what=f"Referral: {label('agencies', ref)}",
+                               agency=label("agencies", ref),
+                               due=rec.date + dt.timedelta(days=cfg["referrals"]["default_days"]),
+                               because=by_rule.get(("referral", ref), "rule set")))
+    programmes = []
+    for e in enrolled.values():
+        nxt = s.scalar(select(func.min(SessionRecord.scheduled_on))
+                       .where(SessionRecord.enrolment_id == e.id,
+                              SessionRecord.scheduled_on >= as_of,
+                              SessionRecord.outcome.is_(None)))
+        programmes.append(f"{e.programme} ({e.status}, {e.provider})")
+        if nxt and e.status in ("on_programme", "referred", "suspended"):
+            steps.append(DatedStep(what=f"Next session of {e.programme}", agency=e.provider,
+                                   due=nxt, because=f"enrolment #{e.id}"))
+    triggers = _triggers(s, case.id, rec, as_of)
+    if result.actions.reassess_by or triggers:
+        due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
+        steps.append(DatedStep(
+            what="Re-assessment", agency=label("agencies", cfg["reassessment"]["agency"]),
+            due=due, because="; ".join(triggers) or "re-assessment interval of the rule set"))
+    status, reasons = "compliant", []
+    if team:
+        found = compliance_check(s, as_of, case_code=code)
+        if found:
+            status, reasons = found[0].status, found[0].reasons
+            for st in found[0].steps:
+                steps.append(DatedStep(what=st, agency=case.officer, due=as_of,
+                                       because="compliance check", team_only=True))
+        order = s.scalar(select(ProtectionOrder).where(ProtectionOrder.case_id == case.id,
+                                                       ProtectionOrder.expires_on >= as_of)
+                         .order_by(ProtectionOrder.expires_on.desc()).limit(1))
+        if order:
+            steps.append(DatedStep(what=f"Protection order #{order.id} expires on "
+                                        f"{order.expires_on}: decide on extension",
+                                   agency=label("agencies", "prevention_inspector"),
+                                   due=max(as_of, order.expires_on - dt.timedelta(days=7)),
+                                   because="order state", team_only=True))
+    steps.sort(key=lambda x: (x.due, x.agency, x.what))
+    if not team:
+        steps = [x for x in steps if not x.team_only]
+    return CasePlan(case=code, as_of=as_of, compliance=status, compliance_reasons=reasons,
+                    programmes=programmes if team else [p.split(" (")[0] for p in programmes],
+                    steps=steps, plan=plan)
+
+
+def _rules_by_outcome(rs, fired: set[str]) -> dict[tuple[str, str], str]:
+    out: dict[tuple[str, str], str] = {}
+    for r in rs.compiled.rules:
+        if r.id in fired:
+            for o in r.outcomes:
+                out.setdefault((o.kind, str(o.value)), f"rule {r.id}")
+    return out
+
+
+def _triggers(s: Session, case_id: int, rec: AssessmentRecord, as_of: dt.date) -> list[str]:
+    """Events since the latest assessment that call for re-assessment now."""
+    out = []
+    n = s.scalar(select(func.count()).select_from(Incident)
+                 .where(Incident.case_id == case_id, Incident.date > rec.date,
+                        Incident.date <= as_of))
+    if n:
+        out.append(f"{n} new incident(s) since the assessment of {rec.date}")
+    done = s.scalar(select(func.count()).select_from(Enrolment)
+                    .where(Enrolment.case_id == case_id, Enrolment.status == "completed"))
+    total = s.scalar(select(func.count()).select_from(Enrolment)
+                     .where(Enrolment.case_id == case_id))
+    if total and done == total:
+        out.append("every programme completed: closing review")
+    return out
+
+
+def save_plan(s: Session, cp: CasePlan, agreed: bool = False,
+              countersigned_by: str | None = None) -> PlanRecord:
+    case = case_by_code(s, cp.case)
+    last = s.scalar(select(func.max(PlanRecord.version)).where(PlanRecord.case_id == case.id))
+    closing = any("closing review" in x.because for x in cp.steps)
+    kind = "initial" if last is None else "closing" if closing else "review"
+    rec = PlanRecord(case_id=case.id, version=(last or 0) + 1, kind=kind, created_on=cp.as_of,
+                     content=cp.model_dump(mode="json"), agreed_by_subject=agreed,
+                     agreed_on=cp.as_of if agreed else None, countersigned_by=countersigned_by,
+                     countersigned_on=cp.as_of if countersigned_by else None)
+    s.add(rec)
+    s.flush()
+    return rec
