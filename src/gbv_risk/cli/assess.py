@@ -42,3 +42,28 @@ def _plain(responses: dict) -> dict:
     import datetime as dt
 
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in responses.items()}
+
+
+@assess.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--ruleset", "-r", help="Rule set id, id@version or file.")
+@click.pass_context
+def assess_import(ctx, file, ruleset) -> None:
+    """Import assessments from a JSON-lines file, all or nothing.
+
+    Each line is an assessment with two more keys: "case" (the case code) and "key" (unique
+    per assessment, so that running the import again adds no duplicates). If any line is
+    wrong, every bad line is listed and nothing is imported.
+    """
+    from pathlib import Path
+
+    from ..store.importer import import_assessments
+    from ..store.uow import unit_of_work
+
+    if not Path(file).is_file():
+        from ..errors import InputFileError
+        raise InputFileError(f"{file}: file not found")
+    with unit_of_work(db_url(ctx)) as s:
+        summary = import_assessments(s, Path(file), ruleset)
+    click.echo(f"{summary.added} assessment(s) imported, {summary.already_present} already "
+               f"present, from {summary.rows} row(s)")

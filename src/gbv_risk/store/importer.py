@@ -1,0 +1,96 @@
+"""Importing many assessments at once, all or nothing.
+
+Every row is checked before anything is written; if any row is wrong the import stops and
+names each bad row (line, field, reason), and the database stays exactly as it was. Rows carry
+a key, so running the same import again, or again after an interruption, adds no duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..assessment import from_data
+from ..errors import GbvRiskError, Problem, RecordError
+from ..rulesets import load_ruleset
+from ..scoring import score
+from .models import AssessmentRecord, Case
+from .records import add_assessment
+
+
+class ImportRejected(RecordError):
+    pass
+
+
+@dataclass
+class ImportSummary:
+    rows: int
+    added: int
+    already_present: int
+
+
+def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    rows = []
+    problems: list[Problem] = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(str(path), f"line {n}", f"not valid JSON: {exc.msg}"))
+                continue
+            if not isinstance(data, dict):
+                problems.append(Problem(str(path), f"line {n}", "each line must be an object"))
+                continue
+            rows.append((n, data))
+    return rows, problems
+
+
+def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> ImportSummary:
+    rows, problems = read_rows(path)
+    cases = dict(s.execute(select(Case.code, Case.id)).all())
+    keys = set(s.scalars(select(AssessmentRecord.source_key)
+                         .where(AssessmentRecord.source_key.is_not(None))))
+    ready = []
+    seen: set[str] = set()
+    for n, data in rows:
+        where = f"line {n}"
+        case_code, key = data.pop("case", None), data.pop("key", None)
+        if not case_code or case_code not in cases:
+            problems.append(Problem(str(path), f"{where}: case", f"unknown case {case_code!r}"))
+            continue
+        if not key:
+            problems.append(Problem(str(path), f"{where}: key", "each row needs a unique key "
+                                    "(it makes re-running the import safe)"))
+            continue
+        if key in seen:
+            problems.append(Problem(str(path), f"{where}: key", f"key {key!r} appears twice"))
+            continue
+        seen.add(key)
+        if key in keys:
+            continue
+        try:
+            a = from_data(data, f"{path}:{n}")
+        except GbvRiskError as exc:
+            problems += [Problem(str(path), f"{where}: {p.location}", p.reason)
+                         for p in exc.problems] or [Problem(str(path), where, exc.message)]
+            continue
+        ready.append((case_code, key, a, data.get("responses", {})))
+    if problems:
+        problems.sort(key=lambda p: int(p.location.split()[1].rstrip(":")))
+        raise ImportRejected(f"{path}: {len(problems)} problem(s); nothing was imported",
+                             problems)
+    rs = load_ruleset(ruleset) if ruleset else None
+    for case_code, key, a, responses in ready:
+        result = score(a, rs, explain=False)
+        plain = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in responses.items()}
+        add_assessment(s, case_code, a, result, plain, source_key=key)
+    return ImportSummary(rows=len(rows), added=len(ready), already_present=len(rows) - len(ready))
