@@ -47,7 +47,9 @@ def _answer_text(spec: ir.ItemSpec, v: Any) -> str:
 
 
 def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
-          engine: Engine = "durable", explain: bool = True) -> RiskResult:
+          engine: Engine = "durable", explain: bool = True, bound: bool = True) -> RiskResult:
+    """``bound=False`` skips bounding the level over unanswered items: for callers whose
+    absent values mean "none" rather than "unknown" (the compliance check's computed facts)."""
     rs_full = resolve_ruleset(a, ruleset)
     rs = rs_full.compiled
     fact = build_fact(rs, a.answers, a.date)
@@ -55,7 +57,7 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
         fact[ir.OVERRIDE] = rs.levels.index(a.override.level)
     fired = fired_rules(rs, fact, engine)
     out = aggregate(rs, fired)
-    b = bounds(rs, a.answers, a.date, a.unanswered)
+    b = bounds(rs, a.answers, a.date, a.unanswered if bound else [])
     levels = rs.levels
     final = out.level
     override = None

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 from .. import resources
 from ..errors import RecordError
 from ..plan import Plan, build_plan
+from ..programmes.assign import recommend
+from ..programmes.catalogue import catalogue
 from ..result import RiskResult
 from ..rulesets import load_ruleset
 from ..yamlio import load_data
@@ -116,6 +118,14 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
         if nxt and e.status in ("on_programme", "referred", "suspended"):
             steps.append(DatedStep(what=f"Next session of {e.programme}", agency=e.provider,
                                    due=nxt, because=f"enrolment #{e.id}"))
+    answers = _answers_of(rs, rec.responses)
+    for r in recommend(result, answers):
+        if r.programme not in enrolled:
+            prog = catalogue()[r.programme]
+            steps.append(DatedStep(what=f"Enrol in {prog.title.get(lang)} ({r.programme})",
+                                   agency=label("agencies", r.provider_type),
+                                   due=rec.date + dt.timedelta(days=prog.start_within_days),
+                                   because=r.why))
     triggers = _triggers(s, case.id, rec, as_of)
     if result.actions.reassess_by or triggers:
         due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
@@ -145,6 +155,12 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     return CasePlan(case=code, as_of=as_of, compliance=status, compliance_reasons=reasons,
                     programmes=programmes if team else [p.split(" (")[0] for p in programmes],
                     steps=steps, plan=plan)
+
+
+def _answers_of(rs, responses: dict[str, Any]) -> dict[str, Any]:
+    from ..assessment import parse_answer
+
+    return {i.id: parse_answer(i, responses.get(i.id))[0] for i in rs.instrument.items}
 
 
 def _rules_by_outcome(rs, fired: set[str]) -> dict[tuple[str, str], str]:
