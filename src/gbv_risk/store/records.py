@@ -45,6 +45,11 @@ def case_by_code(s: Session, code: str) -> Case:
 
 def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, officer: str,
              opened_on: dt.date, identity: dict[str, Any] | None = None) -> Case:
+    for name, value, limit in (("case code", code, 64), ("subject code", subject, 64),
+                               ("district", district, 80), ("mahalla", mahalla, 120),
+                               ("officer", officer, 120)):
+        if not value or len(value) > limit:
+            raise RecordError(f"{name} must be 1 to {limit} characters, got {len(value or '')}")
     if s.scalar(select(Case.id).where(Case.code == code)) is not None:
         raise RecordError(f"case {code!r} already exists")
     subj = s.scalar(select(Subject).where(Subject.code == subject))
@@ -83,7 +88,9 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
               conditions: list[str] | None = None, days: int | None = None) -> ProtectionOrder:
     case = case_by_code(s, case_code)
     rule = order_rule_on(issued_on)
-    duration = days or rule.duration_days
+    if days is not None and days < 1:
+        raise RecordError(f"an order lasts at least one day, got --days {days}")
+    duration = days if days is not None else rule.duration_days
     if duration > rule.duration_days:
         raise RecordError(f"an order issued on {issued_on} lasts at most {rule.duration_days} "
                           f"days ({rule.source})")
@@ -105,7 +112,12 @@ def order_by_id(s: Session, order_id: int) -> ProtectionOrder:
 def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> ProtectionOrder:
     order = order_by_id(s, order_id)
     rule = order_rule_on(order.issued_on)
-    if len(order.extensions) >= rule.max_extensions:
+    done = s.scalar(select(func.count()).select_from(OrderExtension)
+                    .where(OrderExtension.order_id == order.id))
+    if on < order.issued_on:
+        raise RecordError(f"an extension on {on} predates order #{order_id} "
+                          f"(issued {order.issued_on})")
+    if done >= rule.max_extensions:
         raise RecordError(f"order #{order_id} (issued {order.issued_on}) may be extended "
                           f"{rule.max_extensions} time(s) under the rules then in force "
                           f"({rule.source})")
@@ -233,12 +245,14 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
     _check_outcome(outcome, reason, evidence_due)
     if on < e.start_on:
         raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
-    rec = s.scalar(select(SessionRecord).where(SessionRecord.enrolment_id == e.id,
-                                               SessionRecord.scheduled_on == on)
-                   .order_by(SessionRecord.kind.desc()))
-    if rec is None:
+    same_day = list(s.scalars(select(SessionRecord)
+                              .where(SessionRecord.enrolment_id == e.id,
+                                     SessionRecord.scheduled_on == on)
+                              .order_by(SessionRecord.kind.desc())))    # scheduled first
+    if not same_day:
         raise RecordError(f"enrolment #{enrolment_id} has no session on {on}; schedule it "
                           "first (`gbv-risk session schedule`)")
+    rec = next((x for x in same_day if x.outcome is None), same_day[0])
     if rec.outcome is not None:
         raise RecordError(f"the session on {on} already has outcome {rec.outcome!r}; use "
                           "`gbv-risk session correct` with a reason")
@@ -289,12 +303,12 @@ def update_referral(s: Session, referral_id: int, status: str, on: dt.date) -> R
 
 def list_cases(s: Session, district: str | None = None, mahalla: str | None = None,
                officer: str | None = None) -> list[dict[str, Any]]:
-    latest = (select(AssessmentRecord.case_id, func.max(AssessmentRecord.id).label("aid"))
-              .group_by(AssessmentRecord.case_id).subquery())
+    latest = (select(AssessmentRecord.id).where(AssessmentRecord.case_id == Case.id)
+              .order_by(AssessmentRecord.date.desc(), AssessmentRecord.id.desc()).limit(1)
+              .correlate(Case).scalar_subquery())
     q = (select(Case, Subject.code, AssessmentRecord.level, AssessmentRecord.date)
          .join(Subject, Subject.id == Case.subject_id)
-         .outerjoin(latest, latest.c.case_id == Case.id)
-         .outerjoin(AssessmentRecord, AssessmentRecord.id == latest.c.aid)
+         .outerjoin(AssessmentRecord, AssessmentRecord.id == latest)
          .order_by(Case.code))
     if district:
         q = q.where(Case.district == district)

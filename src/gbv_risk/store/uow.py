@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import RecordError
@@ -37,7 +37,7 @@ def unit_of_work(url: str, check: bool = True) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:
         session.rollback()
         raise RecordError(f"refused by the database (nothing was written): "
                           f"{str(exc.orig).splitlines()[0]}") from None
