@@ -163,7 +163,8 @@ def main() -> None:
     ap.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     args = ap.parse_args()
     for b in (["sqlite", "postgresql"] if args.backend == "both" else [args.backend]):
-        bench_compliance(b, args.enrolments, args.sessions)
+        if args.enrolments:
+            bench_compliance(b, args.enrolments, args.sessions)
     if args.imports:
         bench_import(args.imports)
 

@@ -150,6 +150,8 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                                    due=max(as_of, order.expires_on - dt.timedelta(days=7)),
                                    because="order state", team_only=True))
     steps.sort(key=lambda x: (x.due, x.agency, x.what))
+    seen: set[str] = set()
+    steps = [x for x in steps if not (x.what in seen or seen.add(x.what))]   # earliest wins
     if not team:
         steps = [x for x in steps if not x.team_only]
     return CasePlan(case=code, as_of=as_of, compliance=status, compliance_reasons=reasons,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..assessment import from_data
@@ -21,7 +21,7 @@ from ..errors import GbvRiskError, Problem, RecordError
 from ..rulesets import load_ruleset
 from ..scoring import score
 from .models import AssessmentRecord, Case
-from .records import add_assessment
+from .records import assessment_row
 
 
 class ImportRejected(RecordError):
@@ -89,8 +89,14 @@ def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> Im
         raise ImportRejected(f"{path}: {len(problems)} problem(s); nothing was imported",
                              problems)
     rs = load_ruleset(ruleset) if ruleset else None
+    batch: list[dict[str, Any]] = []
     for case_code, key, a, responses in ready:
         result = score(a, rs, explain=False)
         plain = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in responses.items()}
-        add_assessment(s, case_code, a, result, plain, source_key=key)
+        batch.append(assessment_row(cases[case_code], a, result, plain, key))
+        if len(batch) >= 2000:
+            s.execute(insert(AssessmentRecord), batch)
+            batch.clear()
+    if batch:
+        s.execute(insert(AssessmentRecord), batch)
     return ImportSummary(rows=len(rows), added=len(ready), already_present=len(rows) - len(ready))

@@ -142,14 +142,11 @@ def add_violation(s: Session, order_id: int, date: dt.date, description: str) ->
     return v
 
 
-def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult,
-                   responses: dict[str, Any], source_key: str | None = None) -> AssessmentRecord:
-    case = case_by_code(s, case_code)
-    if source_key and s.scalar(select(AssessmentRecord.id)
-                               .where(AssessmentRecord.source_key == source_key)):
-        raise RecordError(f"assessment {source_key!r} is already stored")
-    rec = AssessmentRecord(
-        case_id=case.id, date=a.date, instrument=a.instrument, assessor=a.assessor,
+def assessment_row(case_id: int, a: Assessment, result: RiskResult, responses: dict[str, Any],
+                   source_key: str | None = None) -> dict[str, Any]:
+    """The stored form of a scored assessment: the answers as given and the whole result."""
+    return dict(
+        case_id=case_id, date=a.date, instrument=a.instrument, assessor=a.assessor,
         responses=responses, ruleset=result.ruleset, ruleset_version=result.version,
         content_hash=result.content_hash, level=result.level,
         computed_level=result.computed_level,
@@ -157,6 +154,15 @@ def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult
         override_reason=result.override.reason if result.override else None,
         provisional=result.provisional, reassess_by=result.actions.reassess_by,
         result=result.model_dump(mode="json"), source_key=source_key)
+
+
+def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult,
+                   responses: dict[str, Any], source_key: str | None = None) -> AssessmentRecord:
+    case = case_by_code(s, case_code)
+    if source_key and s.scalar(select(AssessmentRecord.id)
+                               .where(AssessmentRecord.source_key == source_key)):
+        raise RecordError(f"assessment {source_key!r} is already stored")
+    rec = AssessmentRecord(**assessment_row(case.id, a, result, responses, source_key))
     s.add(rec)
     s.flush()
     return rec
