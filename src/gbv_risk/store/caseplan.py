@@ -41,7 +41,7 @@ class CasePlan(BaseModel):
     model_config = ConfigDict(frozen=True)
     case: str
     as_of: dt.date
-    compliance: str
+    compliance: str | None          # team copy only
     compliance_reasons: list[str]
     programmes: list[str]
     steps: list[DatedStep]
@@ -154,7 +154,8 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     steps = [x for x in steps if not (x.what in seen or seen.add(x.what))]   # earliest wins
     if not team:
         steps = [x for x in steps if not x.team_only]
-    return CasePlan(case=code, as_of=as_of, compliance=status, compliance_reasons=reasons,
+    return CasePlan(case=code, as_of=as_of, compliance=status if team else None,
+                    compliance_reasons=reasons,
                     programmes=programmes if team else [p.split(" (")[0] for p in programmes],
                     steps=steps, plan=plan)
 

@@ -33,7 +33,7 @@ from .models import (
 RULESET = "compliance"
 ACTIVE = ("referred", "on_programme", "suspended")
 ATTENDED = ("attended_complied", "attended_failed_to_comply")
-OK = ("attended_complied", "acceptable_absence")
+BREAKS_A_RUN = ("attended_complied", "attended_failed_to_comply", "acceptable_absence")
 
 
 @dataclass
@@ -78,7 +78,7 @@ def enrolment_counts(s: Session, as_of: dt.date, **scope) -> list[dict[str, Any]
                        SessionRecord.evidence_due < as_of))
     last_ok = (select(SessionRecord.enrolment_id.label("eid"),
                       func.max(SessionRecord.scheduled_on).label("last_ok"))
-               .where(SessionRecord.outcome.in_(OK), due)
+               .where(SessionRecord.outcome.in_(BREAKS_A_RUN), due)
                .group_by(SessionRecord.enrolment_id).subquery())
     trailing = and_(due, SessionRecord.outcome == "unacceptable_absence",
                     or_(last_ok.c.last_ok.is_(None), SessionRecord.scheduled_on > last_ok.c.last_ok))
@@ -89,7 +89,11 @@ def enrolment_counts(s: Session, as_of: dt.date, **scope) -> list[dict[str, Any]
     q = (select(Enrolment.id, Enrolment.case_id, Enrolment.programme, Enrolment.status,
                 Enrolment.start_on,
                 n(and_(due, failure, SessionRecord.scheduled_on > cut)).label("failures"),
-                n(and_(due, SessionRecord.kind == "scheduled")).label("due"),
+                # sessions that can be judged: recorded, and not an absence whose evidence
+                # may still come
+                n(and_(due, SessionRecord.outcome.is_not(None),
+                       or_(SessionRecord.outcome != "awaiting_evidence",
+                           SessionRecord.evidence_due < as_of))).label("due"),
                 n(and_(due, SessionRecord.outcome.in_(ATTENDED))).label("attended"),
                 n(and_(due, SessionRecord.outcome == "acceptable_absence")).label("excused"),
                 n(and_(SessionRecord.outcome == "awaiting_evidence",
