@@ -265,3 +265,28 @@ def test_a_new_incident_after_the_assessment_calls_for_reassessment_now(store_db
     assert A_DATE.isoformat() in now.because
     # ... until the plan's date reaches it
     assert "2 new incident" in reassessment(AS_OF + 3 * DAY).because
+
+
+def test_an_order_changed_since_the_assessment_calls_for_reassessment(store_db):
+    """An order issued after the assessment brings the re-assessment forward to the plan's
+    date."""
+    import datetime as dt
+
+    from gbv_risk import load_assessment, score
+    from gbv_risk.store import records as R
+    from gbv_risk.store.caseplan import build_case_plan
+    from gbv_risk.store.uow import unit_of_work
+
+    a = load_assessment(EXAMPLES / "low_risk.yaml")
+    result = score(a)
+    with unit_of_work(store_db) as s:
+        R.add_case(s, "T-1", "S-T-1", "d", "m", "insp", dt.date(2026, 1, 5))
+        R.add_assessment(s, "T-1", a, result, {})
+        as_of = a.date + dt.timedelta(days=20)
+        before = build_case_plan(s, "T-1", as_of)
+        reassess = [x for x in before.steps if x.what == "Re-assessment"]
+        assert reassess and reassess[0].due == result.actions.reassess_by
+        R.add_order(s, "T-1", a.date + dt.timedelta(days=10), "insp")
+        after = build_case_plan(s, "T-1", as_of)
+        step = next(x for x in after.steps if x.what == "Re-assessment")
+        assert step.due == as_of and "protection order changed" in step.because

@@ -24,7 +24,15 @@ from ..result import RiskResult
 from ..rulesets import load_ruleset
 from ..yamlio import load_data
 from .compliance import check as compliance_check
-from .models import AssessmentRecord, Enrolment, Incident, PlanRecord, ProtectionOrder, SessionRecord
+from .models import (
+    AssessmentRecord,
+    Enrolment,
+    Incident,
+    OrderExtension,
+    PlanRecord,
+    ProtectionOrder,
+    SessionRecord,
+)
 from .records import case_by_code
 
 
@@ -127,6 +135,9 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                                    due=rec.date + dt.timedelta(days=prog.start_within_days),
                                    because=r.why))
     triggers = _triggers(s, case.id, rec, as_of)
+    found = compliance_check(s, as_of, case_code=code)
+    if found and found[0].status == "breach_suggested":
+        triggers.append("breach suggested by the compliance check")
     if result.actions.reassess_by or triggers:
         due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
         steps.append(DatedStep(
@@ -134,7 +145,6 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
             due=due, because="; ".join(triggers) or "re-assessment interval of the rule set"))
     status, reasons = "compliant", []
     if team:
-        found = compliance_check(s, as_of, case_code=code)
         if found:
             status, reasons = found[0].status, found[0].reasons
             for st in found[0].steps:
@@ -183,6 +193,17 @@ def _triggers(s: Session, case_id: int, rec: AssessmentRecord, as_of: dt.date) -
                         Incident.date <= as_of))
     if n:
         out.append(f"{n} new incident(s) since the assessment of {rec.date}")
+    changed = s.scalar(select(func.count()).select_from(ProtectionOrder)
+                       .where(ProtectionOrder.case_id == case_id,
+                              ProtectionOrder.issued_on > rec.date,
+                              ProtectionOrder.issued_on <= as_of))
+    changed += s.scalar(select(func.count()).select_from(OrderExtension)
+                        .join(ProtectionOrder, ProtectionOrder.id == OrderExtension.order_id)
+                        .where(ProtectionOrder.case_id == case_id,
+                               OrderExtension.extended_on > rec.date,
+                               OrderExtension.extended_on <= as_of))
+    if changed:
+        out.append("the protection order changed since the assessment")
     done = s.scalar(select(func.count()).select_from(Enrolment)
                     .where(Enrolment.case_id == case_id, Enrolment.status == "completed"))
     total = s.scalar(select(func.count()).select_from(Enrolment)
