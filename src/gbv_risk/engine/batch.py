@@ -171,18 +171,30 @@ def level_vector(rs: ir.CompiledRuleSet, fired: np.ndarray) -> np.ndarray:
     return level
 
 
-def _joined(rs: ir.CompiledRuleSet, fired: np.ndarray, kind: str) -> np.ndarray:
-    """Per row, the sorted distinct values of one outcome kind, joined by ','."""
-    n = fired.shape[0]
+def _labels(has: np.ndarray, names: list[str]) -> pd.Series:
+    """Per row, the names whose column is true, joined by ','; built column by column in
+    Arrow's C kernels rather than row by row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n, k = has.shape
+    if k == 0:
+        return pd.Series(np.full(n, "", dtype=object), dtype="string[pyarrow]")
+    null = pa.scalar(None, type=pa.string())
+    parts = [pc.if_else(pa.array(has[:, j]), pa.scalar(names[j]), null) for j in range(k)]
+    joined = pc.binary_join_element_wise(*parts, ",", null_handling="skip")
+    return pd.Series(pd.arrays.ArrowExtensionArray(joined)).astype("string[pyarrow]")
+
+
+def _by_outcome(rs: ir.CompiledRuleSet, fired: np.ndarray, kind: str) -> pd.Series:
     values = sorted({str(o.value) for r in rs.rules for o in r.outcomes if o.kind == kind})
-    out = np.full(n, "", dtype=object)
-    for v in values:
-        has = np.zeros(n, dtype=bool)
-        for r in rs.rules:
-            if any(o.kind == kind and str(o.value) == v for o in r.outcomes):
-                has |= fired[:, r.index]
-        out = np.where(has, np.where(out == "", v, out + "," + v), out)
-    return out
+    link = np.zeros((len(rs.rules), len(values)), dtype=np.int32)
+    pos = {v: i for i, v in enumerate(values)}
+    for r in rs.rules:
+        for o in r.outcomes:
+            if o.kind == kind:
+                link[r.index, pos[str(o.value)]] = 1
+    return _labels(fired @ link > 0, values)
 
 
 def score_frame(rs: ir.CompiledRuleSet, answers: pd.DataFrame, dates: pd.Series,
@@ -192,25 +204,26 @@ def score_frame(rs: ir.CompiledRuleSet, answers: pd.DataFrame, dates: pd.Series,
     fired, c = evaluate_frame(rs, answers, dates, override)
     n = fired.shape[0]
     level = level_vector(rs, fired)
-    final = level if override is None else np.where(
-        np.isnan(pd.to_numeric(override.reset_index(drop=True)).to_numpy(dtype=float)), level,
-        pd.to_numeric(override.reset_index(drop=True)).to_numpy(dtype=float)).astype(np.int64)
-    levels = np.array(rs.levels, dtype=object)
-    out = pd.DataFrame({"level": levels[final], "computed_level": levels[level]})
+    hits = fired.astype(np.int32)          # for the rule -> outcome products below
+    final = level
+    if override is not None:
+        ov = pd.to_numeric(override.reset_index(drop=True)).to_numpy(dtype=float)
+        final = np.where(np.isnan(ov), level, ov).astype(np.int64)
+    levels = list(rs.levels)
+    cols: dict[str, Any] = {
+        "level": pd.Categorical.from_codes(final, categories=levels),
+        "computed_level": pd.Categorical.from_codes(level, categories=levels),
+    }
     for d in rs.domains:
-        out[f"score_{d}"] = c.cols[ir.score_field(d)].astype(np.int64)
-    out["total"] = c.cols[ir.TOTAL].astype(np.int64)
+        cols[f"score_{d}"] = c.cols[ir.score_field(d)].astype(np.int64)
+    cols["total"] = c.cols[ir.TOTAL].astype(np.int64)
     ids = sorted({r.id for r in rs.rules})
-    fired_ids = np.full(n, "", dtype=object)
-    for rid in ids:
-        has = np.zeros(n, dtype=bool)
-        for r in rs.rules:
-            if r.id == rid:
-                has |= fired[:, r.index]
-        fired_ids = np.where(has, np.where(fired_ids == "", rid, fired_ids + "," + rid), fired_ids)
-    out["fired"] = fired_ids
-    out["derived"] = _joined(rs, fired, "derive")
-    out["flags"] = _joined(rs, fired, "flag")
+    link = np.zeros((len(rs.rules), len(ids)), dtype=np.int32)
+    for r in rs.rules:
+        link[r.index, ids.index(r.id)] = 1
+    cols["fired"] = _labels(hits @ link > 0, ids)
+    cols["derived"] = _by_outcome(rs, hits, "derive")
+    cols["flags"] = _by_outcome(rs, hits, "flag")
     inten = np.full(n, -1, dtype=np.int64)
     days = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     for r in rs.rules:
@@ -219,18 +232,18 @@ def score_frame(rs: ir.CompiledRuleSet, answers: pd.DataFrame, dates: pd.Series,
                 inten = np.maximum(inten, np.where(fired[:, r.index], o.value, -1))
             elif o.kind == "reassess_days":
                 days = np.minimum(days, np.where(fired[:, r.index], o.value, days))
-    names = np.array([*rs.intensities, None], dtype=object)
-    out["intensity"] = pd.Series(names[np.where(inten < 0, len(rs.intensities), inten)],
-                                 dtype=object)
-    out["referrals"] = _joined(rs, fired, "referral")
-    out["safety_steps"] = _joined(rs, fired, "safety")
-    out["steps"] = _joined(rs, fired, "step")
-    out["reassess_within_days"] = pd.array(np.where(days == np.iinfo(np.int64).max, None, days),
-                                           dtype="Int64")
-    out["reassess_on"] = _joined(rs, fired, "reassess_on")
-    out["ruleset"] = rs.key
-    out["content_hash"] = rs.content_hash
-    return out
+    cols["intensity"] = pd.Categorical.from_codes(inten, categories=list(rs.intensities))
+    cols["referrals"] = _by_outcome(rs, hits, "referral")
+    cols["safety_steps"] = _by_outcome(rs, hits, "safety")
+    cols["steps"] = _by_outcome(rs, hits, "step")
+    cols["reassess_within_days"] = pd.array(
+        np.where(days == np.iinfo(np.int64).max, 0, days), dtype="Int64")
+    cols["reassess_within_days"][days == np.iinfo(np.int64).max] = pd.NA
+    cols["reassess_on"] = _by_outcome(rs, hits, "reassess_on")
+    cols["ruleset"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[rs.key])
+    cols["content_hash"] = pd.Categorical.from_codes(np.zeros(n, dtype=np.int64),
+                                                     categories=[rs.content_hash])
+    return pd.DataFrame(cols)
 
 
 def answers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
