@@ -171,22 +171,19 @@ def level_vector(rs: ir.CompiledRuleSet, fired: np.ndarray) -> np.ndarray:
     return level
 
 
-def _labels(has: np.ndarray, names: list[str]) -> pd.Series:
-    """Per row, the names whose column is true, joined by ','; built column by column in
-    Arrow's C kernels rather than row by row."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+def _labels(has: np.ndarray, names: list[str]) -> pd.Categorical:
+    """Per row, the names whose column is true, joined by ','. Rows share fewer distinct
+    combinations than there are rows, so each combination is spelt once and rows point at it."""
     n, k = has.shape
-    if k == 0:
-        return pd.Series(np.full(n, "", dtype=object), dtype="string[pyarrow]")
-    null = pa.scalar(None, type=pa.string())
-    parts = [pc.if_else(pa.array(has[:, j]), pa.scalar(names[j]), null) for j in range(k)]
-    joined = pc.binary_join_element_wise(*parts, ",", null_handling="skip")
-    return pd.Series(pd.arrays.ArrowExtensionArray(joined)).astype("string[pyarrow]")
+    if k == 0 or not has.any():
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[""])
+    packed = np.packbits(has, axis=1)
+    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
+    words = [",".join(names[j] for j in np.flatnonzero(np.unpackbits(u)[:k])) for u in uniq]
+    return pd.Categorical.from_codes(inverse.reshape(-1), categories=words)
 
 
-def _by_outcome(rs: ir.CompiledRuleSet, fired: np.ndarray, kind: str) -> pd.Series:
+def _by_outcome(rs: ir.CompiledRuleSet, fired: np.ndarray, kind: str) -> pd.Categorical:
     values = sorted({str(o.value) for r in rs.rules for o in r.outcomes if o.kind == kind})
     link = np.zeros((len(rs.rules), len(values)), dtype=np.int32)
     pos = {v: i for i, v in enumerate(values)}
