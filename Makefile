@@ -47,6 +47,7 @@ lint: $(STAMP) ## ruff
 bench: $(STAMP) ## Engine and CLI benchmarks (figures as ratios against a baseline)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_cli.py
+	$(BIN)/python benchmarks/bench_store.py
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build dist
