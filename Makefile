@@ -36,7 +36,8 @@ demo: $(STAMP) ## Synthetic pilot on a fresh SQLite file: compliance by district
 	@echo; echo "== the same plan as handed to the subject"
 	@$(GBV) plan NK-01-00007 --as-of $(DEMO_AS_OF) --audience subject
 
-test: $(STAMP) ## Run every test (lint, rule-set tests, pytest)
+test: $(STAMP) ## Run every test (lint, rule-set tests, pytest on SQLite and PostgreSQL)
+	@bash .ci/postgres-up
 	$(BIN)/ruff check .
 	$(BIN)/gbv-risk rules test
 	$(BIN)/python -m pytest -q
