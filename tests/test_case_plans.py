@@ -4,7 +4,6 @@ the perpetrator: nothing in it may come from the victim or concern her safety.""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import html
 import json
@@ -12,12 +11,10 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from click.testing import CliRunner
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, Ran, cli, invoke
 from sqlalchemy import func, select
 
 from gbv_risk import load_assessment, load_ruleset, score
-from gbv_risk.cli import main
 from gbv_risk.render.plans import strings
 from gbv_risk.store import records as R
 from gbv_risk.store.caseplan import build_case_plan, save_plan
@@ -37,23 +34,6 @@ EN = strings("en")
 
 # --- helpers ---------------------------------------------------------------------------------
 
-@dataclasses.dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(url: str, *args: str) -> Ran:
-    """A real ``gbv-risk`` process."""
-    r = run_cli("--db", url, *args)
-    return Ran(r.returncode, r.stdout, r.stderr)
-
-
-def invoke(url: str, *args: str) -> Ran:
-    """The same command tree in this process (same parsing, errors and exit codes)."""
-    r = CliRunner().invoke(main, ["--db", url, *args])
-    return Ran(r.exit_code, r.stdout, r.stderr)
 
 
 def ok(out: Ran) -> str:

@@ -11,12 +11,10 @@ import datetime as dt
 import json
 from functools import cache
 
-from click.testing import CliRunner
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, cli, invoke
 from sqlalchemy import event, func, select
 
 from gbv_risk import load_assessment, load_ruleset, score
-from gbv_risk.cli import main
 from gbv_risk.programmes.catalogue import catalogue, get_programme
 from gbv_risk.store import records as R
 from gbv_risk.store.compliance import check, summary
@@ -107,24 +105,6 @@ def without_code(result) -> dict:
     return out
 
 
-@dataclasses.dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(url: str, *args: str) -> Ran:
-    """A real ``gbv-risk`` process."""
-    r = run_cli("--db", url, *args)
-    return Ran(r.returncode, r.stdout, r.stderr)
-
-
-def invoke(url: str, *args: str) -> Ran:
-    """The same command tree in this process (same parsing, errors and exit codes, without a
-    second of start-up per command)."""
-    r = CliRunner().invoke(main, ["--db", url, *args])
-    return Ran(r.exit_code, r.stdout, r.stderr)
 
 
 def check_json(url: str, *args: str, run=invoke) -> list[dict]:

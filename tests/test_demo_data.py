@@ -4,16 +4,13 @@ a fresh PostgreSQL database and keeps to a few cases."""
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 from collections import defaultdict
 from contextlib import contextmanager
 
-from click.testing import CliRunner
-from conftest import _drop_postgres, _fresh_postgres, run_cli
+from conftest import _drop_postgres, _fresh_postgres, cli, invoke
 from sqlalchemy import func, inspect, select
 
-from gbv_risk.cli import main
 from gbv_risk.store import records as R
 from gbv_risk.store.db import engine_for
 from gbv_risk.store.demo import DEMO_AS_OF, generate
@@ -34,23 +31,6 @@ CASES = 20
 SEED = 2
 
 
-@dataclasses.dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def cli(url: str, *args: str) -> Ran:
-    """A real ``gbv-risk`` process."""
-    r = run_cli("--db", url, *args)
-    return Ran(r.returncode, r.stdout, r.stderr)
-
-
-def invoke(url: str, *args: str) -> Ran:
-    """The same command tree in this process."""
-    r = CliRunner().invoke(main, ["--db", url, *args])
-    return Ran(r.exit_code, r.stdout, r.stderr)
 
 
 @contextmanager
