@@ -62,6 +62,7 @@ from . import (  # noqa: E402
     instruments,
     plans,
     programmes,
+    research,
     rules,
     score,
     sessions,
@@ -69,5 +70,6 @@ from . import (  # noqa: E402
 
 for command in (score.score, instruments.instruments, rules.rules, plans.plan, db.db,
                 cases.case, cases.incident, cases.order, cases.referral, assess.assess,
-                programmes.program, sessions.session, compliance.compliance, demo.demo_data):
+                programmes.program, sessions.session, compliance.compliance, demo.demo_data,
+                research.research):
     main.add_command(command)
