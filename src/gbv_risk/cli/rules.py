@@ -113,3 +113,53 @@ def test(paths: tuple[str, ...], verbose: bool) -> None:
     click.echo(f"{total - failed} passed, {failed} failed")
     if failed:
         raise RuleTestFailure(f"{failed} of {total} rule-set test(s) failed")
+
+
+@rules.command("diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def diff(a: str, b: str, fmt: str) -> None:
+    """What changed from rule set A to B (weights, thresholds, parameters, rules added,
+    removed, changed or inherited) and which embedded tests change outcome."""
+    import dataclasses
+
+    from .. import api
+    from ..research.diff import diff_rulesets
+
+    d = diff_rulesets(api.load_ruleset(a), api.load_ruleset(b))
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
+        return
+    click.echo(f"{d.a} -> {d.b}" + ("  (same content)" if d.same_content else ""))
+    if d.instrument[0] != d.instrument[1]:
+        click.echo(f"instrument: {d.instrument[0]} -> {d.instrument[1]}")
+    if d.levels:
+        click.echo(f"levels: {d.levels[0]} -> {d.levels[1]}")
+    for title, rows, key in (("weights", d.weights, "item"), ("thresholds", d.thresholds, "level"),
+                             ("parameters", d.parameters, "parameter")):
+        for r in rows:
+            click.echo(f"{title}: {r[key]}: {r['a']} -> {r['b']}")
+    for rid in d.rules_added:
+        click.echo(f"rule added: {rid}")
+    for rid in d.rules_removed:
+        click.echo(f"rule removed: {rid}")
+    for r in d.rules_changed:
+        click.echo(f"rule changed: {r['rule']} ({', '.join(r['fields'])})")
+    if d.rules_inherited:
+        click.echo(f"rules inherited unchanged by {d.b}: {len(d.rules_inherited)}")
+    if d.tests_changed:
+        click.echo("embedded tests whose outcome changes:")
+        for t in d.tests_changed:
+            if "error" in t:
+                click.echo(f"  {t['test']}: {t['error']}")
+                continue
+            extra = []
+            if t["fired_only_a"]:
+                extra.append(f"only in A: {', '.join(t['fired_only_a'])}")
+            if t["fired_only_b"]:
+                extra.append(f"only in B: {', '.join(t['fired_only_b'])}")
+            click.echo(f"  {t['test']}: {t['level_a']} -> {t['level_b']}"
+                       + (f" ({'; '.join(extra)})" if extra else ""))
+    else:
+        click.echo("no embedded test changes outcome")
