@@ -41,3 +41,52 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
     click.echo(f"scored {rows:,} rows with {rs.key} #{rs.compiled.content_hash[:12]} in "
                f"{secs:.1f} s ({rows / secs if secs else 0:,.0f} rows/s)"
                + (f"; wrote {output}" if output else ""), err=True)
+
+
+@research.command("backtest")
+@click.option("--ruleset", "-r", required=True, help="Rule set A.")
+@click.option("--against", "-b", help="Rule set B to compare with (reclassification).")
+@click.option("--data", type=click.Path(dir_okay=False), help="History file (CSV, JSON lines "
+              "or Parquet) with item columns, date and recurred (0/1).")
+@click.option("--db", "use_db", is_flag=True, help="Use the case store's intake assessments "
+              "and recorded outcomes.")
+@click.option("--by", type=click.Choice(["district", "mahalla"]), help="Also per group.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.pass_context
+def backtest(ctx, ruleset, against, data, use_db, by, fmt) -> None:
+    """Level distribution, observed recurrence per level with 95% intervals, AUC with a
+    bootstrap interval and, with --against, the reclassification table and the change in
+    referrals and programme intensity."""
+    import dataclasses
+    import json
+
+    import pandas as pd
+
+    from .. import api
+    from ..research.backtest import backtest as run
+    from ..research.backtest import history_from_db
+    from ..research.batch_io import read_chunks
+    from .context import db_url
+    from .output import emit
+
+    if bool(data) == bool(use_db):
+        raise click.UsageError("give --data FILE or --db (one of them)")
+    history = history_from_db(db_url(ctx)) if use_db else pd.concat(
+        list(read_chunks(Path(data))), ignore_index=True)
+    if by and by not in history.columns:
+        raise click.UsageError(f"the history has no {by!r} column")
+    a = api.load_ruleset(ruleset)
+    b = api.load_ruleset(against) if against else None
+    result = run(a, history, b, by)
+    if fmt == "json":
+        click.echo(json.dumps(dataclasses.asdict(result), indent=2, default=str))
+        return
+    emit(result.levels, ["ruleset", "group", "level", "cases", "share", "recurred", "rate",
+                         "rate_low", "rate_high"], fmt, f"Recurrence by level ({result.rows:,} cases)")
+    emit(result.discrimination, ["ruleset", "group", "cases", "auc", "auc_low", "auc_high",
+                                 "override_rate"], fmt, "Discrimination")
+    if result.reclassification:
+        cols = ["from", *[k for k in result.reclassification[0] if k != "from"]]
+        emit(result.reclassification, cols, fmt, f"Reclassification {a.key} -> {b.key}")
+        emit(result.demand, ["what", "value", "a", "b", "change"], fmt,
+             "What providers would be asked for")
