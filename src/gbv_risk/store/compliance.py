@@ -29,6 +29,7 @@ from .models import (
     ProtectionOrder,
     SessionRecord,
 )
+from .records import in_scope
 
 RULESET = "compliance"
 ACTIVE = ("referred", "on_programme", "suspended")
@@ -50,18 +51,6 @@ class CaseCompliance:
     order_expires: dt.date | None = None
     reassess_by: dt.date | None = None
     features: dict[str, Any] = field(default_factory=dict)
-
-
-def _scope(q, district=None, mahalla=None, officer=None, case_code=None):
-    if district:
-        q = q.where(Case.district == district)
-    if mahalla:
-        q = q.where(Case.mahalla == mahalla)
-    if officer:
-        q = q.where(Case.officer == officer)
-    if case_code:
-        q = q.where(Case.code == case_code)
-    return q
 
 
 def enrolment_counts(s: Session, as_of: dt.date, **scope) -> list[dict[str, Any]]:
@@ -106,13 +95,13 @@ def enrolment_counts(s: Session, as_of: dt.date, **scope) -> list[dict[str, Any]
          .where(Enrolment.start_on <= as_of)
          .group_by(Enrolment.id, Enrolment.case_id, Enrolment.programme, Enrolment.status,
                    Enrolment.start_on))
-    return [dict(r._mapping) for r in s.execute(_scope(q, **scope))]
+    return [dict(r._mapping) for r in s.execute(in_scope(q, **scope))]
 
 
 def case_counts(s: Session, as_of: dt.date, **scope) -> dict[int, dict[str, Any]]:
     year_start = dt.date(as_of.year, 1, 1)
     year_ago = as_of - dt.timedelta(days=365)
-    q = _scope(select(Case.id, Case.code, Case.district, Case.mahalla, Case.officer)
+    q = in_scope(select(Case.id, Case.code, Case.district, Case.mahalla, Case.officer)
                .where(Case.status == "open", Case.opened_on <= as_of), **scope)
     out = {r.id: {"code": r.code, "district": r.district, "mahalla": r.mahalla,
                   "officer": r.officer, "incident_dates": [], "violation_dates": []}

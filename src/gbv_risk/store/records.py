@@ -307,6 +307,16 @@ def update_referral(s: Session, referral_id: int, status: str, on: dt.date) -> R
     return r
 
 
+def in_scope(q, district: str | None = None, mahalla: str | None = None,
+             officer: str | None = None, case_code: str | None = None):
+    """Narrow a query over cases to a district, mahalla, officer or one case."""
+    for column, value in ((Case.district, district), (Case.mahalla, mahalla),
+                          (Case.officer, officer), (Case.code, case_code)):
+        if value:
+            q = q.where(column == value)
+    return q
+
+
 def list_cases(s: Session, district: str | None = None, mahalla: str | None = None,
                officer: str | None = None) -> list[dict[str, Any]]:
     latest = (select(AssessmentRecord.id).where(AssessmentRecord.case_id == Case.id)
@@ -316,12 +326,7 @@ def list_cases(s: Session, district: str | None = None, mahalla: str | None = No
          .join(Subject, Subject.id == Case.subject_id)
          .outerjoin(AssessmentRecord, AssessmentRecord.id == latest)
          .order_by(Case.code))
-    if district:
-        q = q.where(Case.district == district)
-    if mahalla:
-        q = q.where(Case.mahalla == mahalla)
-    if officer:
-        q = q.where(Case.officer == officer)
+    q = in_scope(q, district=district, mahalla=mahalla, officer=officer)
     return [{"case": c.code, "subject": subj, "district": c.district, "mahalla": c.mahalla,
              "officer": c.officer, "status": c.status, "opened": c.opened_on,
              "level": level or "", "assessed": adate or ""} for c, subj, level, adate in s.execute(q)]
