@@ -90,3 +90,22 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt) -> None:
         emit(result.reclassification, cols, fmt, f"Reclassification {a.key} -> {b.key}")
         emit(result.demand, ["what", "value", "a", "b", "change"], fmt,
              "What providers would be asked for")
+
+
+@research.command("export")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="A new folder for the CSV files.")
+@click.option("--key-file", type=click.Path(dir_okay=False),
+              help="Secret for the pseudonyms (else GBV_RISK_EXPORT_KEY).")
+@click.pass_context
+def export_(ctx, out, key_file) -> None:
+    """De-identified extract: assessments, results, enrolments and outcomes under keyed
+    pseudonyms, dates as months, no identities or notes, small cells suppressed."""
+    from ..research.export import export, load_key
+    from ..store.uow import ensure_current
+    from .context import db_url
+
+    url = db_url(ctx)
+    ensure_current(url)
+    counts = export(url, Path(out), load_key(key_file))
+    click.echo(", ".join(f"{n:,} {k}" for k, n in counts.items()) + f" written to {out}")
