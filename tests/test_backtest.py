@@ -45,3 +45,17 @@ def test_backtest_on_a_synthetic_pilot(store_db):
     for x in r["discrimination"]:
         if x["group"] == "all":
             assert 0 <= x["auc"] <= 1
+
+
+def test_html_report_has_tables_and_three_plots(store_db, tmp_path):
+    assert cli(store_db, "demo-data", "--cases", "40", "--seed", "4").returncode == 0
+    report = tmp_path / "bt.html"
+    out = cli(store_db, "research", "backtest", "-r", "ipv_core", "-b", "ipv_nukus_pilot",
+              "--db", "--by", "mahalla", "--report", str(report), "--format", "csv")
+    assert out.returncode == 0, out.stderr
+    page = report.read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("data:image/png;base64,") == 3
+    for words in ("Discrimination", "Recurrence by level", "Reclassification",
+                  "not as a probability"):
+        assert words in page

@@ -52,8 +52,10 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
               "and recorded outcomes.")
 @click.option("--by", type=click.Choice(["district", "mahalla"]), help="Also per group.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--report", type=click.Path(dir_okay=False), help="Also write an HTML report "
+              "with the tables and plots.")
 @click.pass_context
-def backtest(ctx, ruleset, against, data, use_db, by, fmt) -> None:
+def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
     """Level distribution, observed recurrence per level with 95% intervals, AUC with a
     bootstrap interval and, with --against, the reclassification table and the change in
     referrals and programme intensity."""
@@ -78,6 +80,12 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt) -> None:
     a = api.load_ruleset(ruleset)
     b = api.load_ruleset(against) if against else None
     result = run(a, history, b, by)
+    if report:
+        from ..research.report import render_report
+        from .output import write_atomic
+
+        write_atomic(report, render_report(result, list(a.compiled.levels)))
+        click.echo(f"wrote {report}", err=True)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(result), indent=2, default=str))
         return
