@@ -11,6 +11,7 @@ test holds it to the durable-rules engine field by field.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import compress
 from typing import Any
 
 import numpy as np
@@ -171,21 +172,36 @@ def level_vector(rs: ir.CompiledRuleSet, fired: np.ndarray) -> np.ndarray:
     return level
 
 
+def _combination_codes(has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, one representative row index per code) for the distinct true-sets of
+    the rows, by hashing 64-column words rather than sorting rows."""
+    n, k = has.shape
+    weights = (np.uint64(1) << np.arange(64, dtype=np.uint64))
+    codes = np.zeros(n, dtype=np.int64)
+    for start in range(0, k, 64):
+        block = has[:, start:start + 64].astype(np.uint64)
+        word = block @ weights[:block.shape[1]]
+        word_codes, _ = pd.factorize(word)
+        codes, _ = pd.factorize(codes * (int(word_codes.max()) + 1) + word_codes)
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)      # first row of each code
+    return codes, first
+
+
 def _labels(has: np.ndarray, names: list[str]) -> pd.Categorical:
     """Per row, the names whose column is true, joined by ','. Rows share fewer distinct
     combinations than there are rows, so each combination is spelt once and rows point at it."""
     n, k = has.shape
-    if k == 0 or not has.any():
+    if k == 0 or n == 0 or not has.any():
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int64), categories=[""])
-    packed = np.packbits(has, axis=1)
-    uniq, inverse = np.unique(packed, axis=0, return_inverse=True)
-    words = [",".join(names[j] for j in np.flatnonzero(np.unpackbits(u)[:k])) for u in uniq]
-    return pd.Categorical.from_codes(inverse.reshape(-1), categories=words)
+    codes, first = _combination_codes(has)
+    words = [",".join(compress(names, row)) for row in has[first].tolist()]
+    return pd.Categorical.from_codes(codes, categories=words)
 
 
 def _by_outcome(rs: ir.CompiledRuleSet, fired: np.ndarray, kind: str) -> pd.Categorical:
     values = sorted({str(o.value) for r in rs.rules for o in r.outcomes if o.kind == kind})
-    link = np.zeros((len(rs.rules), len(values)), dtype=np.int32)
+    link = np.zeros((len(rs.rules), len(values)), dtype=np.float32)
     pos = {v: i for i, v in enumerate(values)}
     for r in rs.rules:
         for o in r.outcomes:
@@ -201,7 +217,7 @@ def score_frame(rs: ir.CompiledRuleSet, answers: pd.DataFrame, dates: pd.Series,
     fired, c = evaluate_frame(rs, answers, dates, override)
     n = fired.shape[0]
     level = level_vector(rs, fired)
-    hits = fired.astype(np.int32)          # for the rule -> outcome products below
+    hits = fired.astype(np.float32)        # rule -> outcome products run as BLAS matmuls
     final = level
     if override is not None:
         ov = pd.to_numeric(override.reset_index(drop=True)).to_numpy(dtype=float)
@@ -215,7 +231,7 @@ def score_frame(rs: ir.CompiledRuleSet, answers: pd.DataFrame, dates: pd.Series,
         cols[f"score_{d}"] = c.cols[ir.score_field(d)].astype(np.int64)
     cols["total"] = c.cols[ir.TOTAL].astype(np.int64)
     ids = sorted({r.id for r in rs.rules})
-    link = np.zeros((len(rs.rules), len(ids)), dtype=np.int32)
+    link = np.zeros((len(rs.rules), len(ids)), dtype=np.float32)
     for r in rs.rules:
         link[r.index, ids.index(r.id)] = 1
     cols["fired"] = _labels(hits @ link > 0, ids)
