@@ -102,11 +102,16 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
     return order
 
 
+def _get(s: Session, model, key: int, what: str, hint: str = ""):
+    """The row with this id, or a RecordError that names what was looked for."""
+    row = s.get(model, key)
+    if row is None:
+        raise RecordError(f"no {what} #{key}{hint}")
+    return row
+
+
 def order_by_id(s: Session, order_id: int) -> ProtectionOrder:
-    order = s.get(ProtectionOrder, order_id)
-    if order is None:
-        raise RecordError(f"no protection order #{order_id}")
-    return order
+    return _get(s, ProtectionOrder, order_id, "protection order")
 
 
 def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> ProtectionOrder:
@@ -196,10 +201,7 @@ def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_o
 
 
 def enrolment_by_id(s: Session, enrolment_id: int) -> Enrolment:
-    e = s.get(Enrolment, enrolment_id)
-    if e is None:
-        raise RecordError(f"no enrolment #{enrolment_id}; see `gbv-risk case show CASE`")
-    return e
+    return _get(s, Enrolment, enrolment_id, "enrolment", "; see `gbv-risk case show CASE`")
 
 
 def transition(s: Session, enrolment_id: int, to_status: str, on: dt.date, reason: str,
@@ -271,9 +273,7 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
 def correct_session(s: Session, session_id: int, outcome: str, reason: str,
                     absence_reason: str | None = None, evidence_due: dt.date | None = None,
                     by: str | None = None) -> SessionRecord:
-    rec = s.get(SessionRecord, session_id)
-    if rec is None:
-        raise RecordError(f"no session #{session_id}")
+    rec = _get(s, SessionRecord, session_id, "session")
     _check_outcome(outcome, absence_reason, evidence_due)
     if not reason or len(reason.strip()) < 5:
         raise RecordError("a correction needs a reason")
@@ -295,9 +295,7 @@ def add_referral(s: Session, case_code: str, from_agency: str, to_agency: str, o
 
 
 def update_referral(s: Session, referral_id: int, status: str, on: dt.date) -> Referral:
-    r = s.get(Referral, referral_id)
-    if r is None:
-        raise RecordError(f"no referral #{referral_id}")
+    r = _get(s, Referral, referral_id, "referral")
     if status not in REFERRAL_STATUSES:
         raise RecordError(f"status {status!r} is not one of {list(REFERRAL_STATUSES)}")
     if on < r.created_on:
