@@ -186,3 +186,99 @@ def test_batch_path_equals_durable_rules_on_every_field(data):
     assessments = [assess(r, d) for r, d in cases]
     expected = [batch_view(score(a, rs, engine="durable", explain=False)) for a in assessments]
     assert batch_rows(rs, assessments) == expected
+    assert_chunks_agree(rs, assessments, data.draw(st.integers(1, 4)))
+
+
+def assert_chunks_agree(rs, assessments, size: int) -> None:
+    """One scorer fed chunk after chunk (as `research score` does, remembering fired sets
+    between chunks) returns what scoring everything at once returns."""
+    import pandas as pd
+
+    from gbv_risk.engine.batch import BatchScorer, answers_frame, dates_series, score_frame
+
+    frame = answers_frame([a.answers for a in assessments])
+    dates = dates_series([a.date for a in assessments])
+    whole = score_frame(rs.compiled, frame, dates)
+    from gbv_risk.engine import fired_sets
+
+    for capacity in (fired_sets.CAPACITY, 2 * size):   # also when the table starts afresh
+        saved, fired_sets.CAPACITY = fired_sets.CAPACITY, capacity
+        try:
+            scorer = BatchScorer(rs.compiled)
+            parts = [scorer.score(frame.iloc[i:i + size], dates.iloc[i:i + size])
+                     for i in range(0, len(frame), size)]
+        finally:
+            fired_sets.CAPACITY = saved
+        assert pd.concat(parts, ignore_index=True).astype(str).equals(whole.astype(str))
+
+
+def typed(rs, frame):
+    """The same answers as a researcher's typed DataFrame holds them: numbers as floats with
+    NaN, choices as a categorical, dates as datetime64 (no date and unknown both NaT)."""
+    import pandas as pd
+
+    out = {}
+    for spec in rs.compiled.items:
+        col = frame[spec.id]
+        if spec.type == "choice":
+            out[spec.id] = col.astype("category")
+        elif spec.type == "date":
+            out[spec.id] = pd.to_datetime(col.where(col != "none"))
+        else:
+            out[spec.id] = pd.to_numeric(col).astype(float)
+    return pd.DataFrame(out)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_batch_path_on_large_rule_sets_repeated_rows_and_typed_columns(data):
+    """Past 64 compiled rules the fired sets span several machine words; rows repeat (outputs
+    are worked out once per distinct fired set and spread back); typed columns take other
+    conversion paths. Every row must still be the durable-rules result of its assessment."""
+    import random
+
+    from gbv_risk.engine.batch import answers_frame, dates_series, score_frame
+
+    rs = load_doc(data.draw(rule_sets(min_rules=66, max_rules=80)))
+    assert len(rs.compiled.rules) > 64
+    cases = data.draw(st.lists(st.tuples(answers(), assessment_dates), min_size=2, max_size=6))
+    distinct = [assess(r, d) for r, d in cases]
+    expected = [batch_view(score(a, rs, engine="durable", explain=False)) for a in distinct]
+    order = [i % len(distinct) for i in range(40)]
+    random.Random(data.draw(st.integers(0, 2**16))).shuffle(order)
+    rows = [distinct[i] for i in order]
+    assert batch_rows(rs, rows) == [expected[i] for i in order]
+    frame = answers_frame([a.answers for a in rows])
+    dates = dates_series([a.date for a in rows])
+    plain = score_frame(rs.compiled, frame, dates)
+    from_typed = score_frame(rs.compiled, typed(rs, frame), dates)
+    assert from_typed.astype(str).equals(plain.astype(str))
+    assert_chunks_agree(rs, rows, data.draw(st.integers(3, 15)))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_distinct_fired_sets_group_exactly_the_equal_rows(data):
+    """Rows share a code exactly when their fired sets are equal, whichever 64-rule word they
+    differ in, and each code's representative is its first row; labels spell the set."""
+    import numpy as np
+
+    from gbv_risk.engine.fired_sets import distinct_rows, spell_rows
+
+    k = data.draw(st.integers(1, 150))
+    patterns = data.draw(st.lists(st.lists(st.booleans(), min_size=k, max_size=k),
+                                  min_size=1, max_size=5))
+    pick = data.draw(st.lists(st.integers(0, len(patterns) - 1), min_size=1, max_size=60))
+    matrix = np.array([patterns[i] for i in pick], dtype=bool)
+    codes, first = distinct_rows(list(np.ascontiguousarray(matrix.T)), len(pick))
+    rows = [tuple(r) for r in matrix.tolist()]
+    for i in range(len(rows)):
+        for j in range(len(rows)):
+            assert (codes[i] == codes[j]) == (rows[i] == rows[j])
+    assert [rows.index(rows[f]) for f in first] == list(first)
+    assert sorted(set(codes.tolist())) == list(range(len(first)))
+    names = [f"n{i}" for i in range(k)]
+    label_codes, words = spell_rows(matrix, names)
+    assert [words[c] for c in label_codes] == [
+        ",".join(n for n, on in zip(names, r, strict=True) if on) for r in rows]

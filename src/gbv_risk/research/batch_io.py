@@ -9,8 +9,7 @@ the output is written to a temporary file and moved into place only when every c
 
 from __future__ import annotations
 
-import os
-import tempfile
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import score_frame
+from ..engine.batch import BatchScorer
 from ..errors import InputFileError, Problem
 from ..rulesets import RuleSet
+from .result_writer import ResultWriter, kind_of
 
 CHUNK = 100_000
 YES = {"yes": 1.0, "y": 1.0, "true": 1.0, "1": 1.0, "no": 0.0, "n": 0.0, "false": 0.0,
@@ -28,19 +28,8 @@ YES = {"yes": 1.0, "y": 1.0, "true": 1.0, "1": 1.0, "no": 0.0, "n": 0.0, "false"
 UNKNOWN = {"", "unknown", "dont_know", "?", "nan", "none_given"}
 
 
-def _kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    if suffix in (".parquet", ".pq"):
-        return "parquet"
-    raise InputFileError(f"{path}: unknown format {suffix!r}; use .csv, .jsonl or .parquet")
-
-
 def read_chunks(path: Path, size: int = CHUNK) -> Iterator[pd.DataFrame]:
-    kind = _kind(path)
+    kind = kind_of(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")
     try:
@@ -49,16 +38,22 @@ def read_chunks(path: Path, size: int = CHUNK) -> Iterator[pd.DataFrame]:
         elif kind == "jsonl":
             yield from pd.read_json(path, lines=True, chunksize=size, dtype=False)
         else:
+            import pyarrow as pa
             import pyarrow.parquet as pq
 
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=size):
+            source = pq.ParquetFile(path)
+            text = [f.name for f in source.schema_arrow
+                    if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+            # answers repeat a few values: read them as dictionaries, decoded once per value
+            source = pq.ParquetFile(path, read_dictionary=text)
+            for batch in source.iter_batches(batch_size=size):
                 yield batch.to_pandas()
     except (ValueError, OSError) as exc:
         raise InputFileError(f"{path}: cannot read as {kind}: {exc}") from None
 
 
 def count_rows(path: Path) -> int | None:
-    if _kind(path) == "parquet":
+    if kind_of(path) == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
@@ -87,10 +82,21 @@ def _parse_unique(item, value: Any) -> tuple[Any, bool]:
     return normal, why is None
 
 
+def _distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """(code per row, distinct values); -1 is missing. A dictionary-read column already is
+    this; categories no row uses are harmless (they are parsed, never reported)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(), list(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
 def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tuple[
-        pd.DataFrame, pd.Series]:
-    """Answers in the engine's normal form. Each column is parsed once per distinct value and
-    spread back to its rows, so a million rows cost what their few hundred values cost."""
+        dict[str, Any], pd.Series]:
+    """Answers in the engine's normal form, one typed array per item (floats with NaN, choices
+    as categoricals in the instrument's order, dates as datetime64). Each column is parsed once
+    per distinct value and spread back to its rows, so a million rows cost what their few
+    hundred values cost."""
     problems: list[Problem] = []
     out: dict[str, Any] = {}
     n = len(frame)
@@ -101,29 +107,41 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
 
     if "date" not in frame.columns:
         raise InputFileError(f"{source}: no 'date' column (the assessment date of each row)")
-    dates = pd.to_datetime(frame["date"], errors="coerce")
+    date_codes, date_values = _distinct(frame["date"])
+    date_table = pd.to_datetime(pd.Series(date_values, dtype=object), errors="coerce",
+                                format="mixed").to_numpy(dtype="datetime64[D]")
+    dates = pd.Series(np.append(date_table, np.datetime64("NaT"))[date_codes])
     if dates.isna().any():
         bad("date", dates.isna().to_numpy(), "not a date (YYYY-MM-DD)")
+    missing = np.full(n, np.nan)
     for item in rs.instrument.items:
         if item.id not in frame.columns:
-            out[item.id] = pd.Series([None] * n, dtype=object)
+            out[item.id] = missing if item.type.value != "date" else missing.astype(
+                "datetime64[D]")
             continue
-        codes, uniques = pd.factorize(frame[item.id], use_na_sentinel=True)
+        codes, uniques = _distinct(frame[item.id])
         parsed = [_parse_unique(item, u) for u in uniques]
         wrong_codes = [i for i, (_, ok) in enumerate(parsed) if not ok]
-        if wrong_codes:
-            bad(item.id, np.isin(codes, wrong_codes), _expected(item))
+        if wrong_codes and (wrong := np.isin(codes, wrong_codes)).any():
+            bad(item.id, wrong, _expected(item))
         values = [v for v, _ in parsed]
-        if item.type.value in ("yes_no", "count"):
+        kind = item.type.value
+        if kind in ("yes_no", "count"):
             table = np.array([np.nan if v is None else float(v) for v in values] + [np.nan])
-            out[item.id] = pd.Series(table[codes], dtype=float)
-        else:
-            table = np.array([*values, None], dtype=object)
-            out[item.id] = pd.Series(table[codes], dtype=object)
+            out[item.id] = table[codes]
+        elif kind == "choice":                  # coded by the instrument's own order
+            choices = list(item.choice_values)
+            table = np.array([-1 if v is None else choices.index(v) for v in values] + [-1],
+                             dtype=np.int16)
+            out[item.id] = pd.Categorical.from_codes(table[codes], categories=choices)
+        else:                                   # no date ('none') and unknown are both NaT
+            table = np.array([v if isinstance(v, dt.date) else None for v in values] + [None],
+                             dtype="datetime64[D]")
+            out[item.id] = table[codes]
     if problems:
         raise InputFileError(f"{source}: {len(problems)} column(s) with bad values; nothing "
                              "was written", problems)
-    return pd.DataFrame(out), dates
+    return out, dates
 
 
 def _expected(item) -> str:
@@ -140,12 +158,13 @@ def _expected(item) -> str:
 def score_file(rs: RuleSet, data: Path, output: Path | None,
                progress: Callable[[int], None] | None = None) -> int:
     """Score every row of ``data``; write ``output`` (same formats) all at once at the end."""
-    writer = _Writer(output) if output else None
+    writer = ResultWriter(output) if output else None
+    scorer = BatchScorer(rs.compiled)
     rows = 0
     try:
         for chunk in read_chunks(data):
             answers, dates = normalise(rs, chunk, str(data), rows)
-            scored = score_frame(rs.compiled, answers, dates)
+            scored = scorer.score(answers, dates)
             passthrough = chunk[[c for c in chunk.columns
                                  if c not in rs.instrument.by_id and c != "date"]]
             result = pd.concat([passthrough.reset_index(drop=True), scored], axis=1)
@@ -160,43 +179,3 @@ def score_file(rs: RuleSet, data: Path, output: Path | None,
         if writer:
             writer.abort()
     return rows
-
-
-class _Writer:
-    def __init__(self, target: Path):
-        self.kind = _kind(target)
-        self.target = target
-        if not target.parent.exists():
-            raise InputFileError(f"{target}: folder {target.parent} does not exist")
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        os.close(fd)
-        self.tmp = Path(tmp)
-        self.first = True
-        self.parquet = None
-
-    def write(self, frame: pd.DataFrame) -> None:
-        if self.kind == "csv":
-            frame.to_csv(self.tmp, mode="w" if self.first else "a", header=self.first, index=False)
-        elif self.kind == "jsonl":
-            with open(self.tmp, "a" if not self.first else "w", encoding="utf-8") as fh:
-                fh.write(frame.to_json(orient="records", lines=True, date_format="iso"))
-        else:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if self.parquet is None:
-                self.parquet = pq.ParquetWriter(self.tmp, table.schema)
-            self.parquet.write_table(table)
-        self.first = False
-
-    def commit(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
-            self.parquet = None
-        os.replace(self.tmp, self.target)
-
-    def abort(self) -> None:
-        if self.parquet is not None:
-            self.parquet.close()
-        self.tmp.unlink(missing_ok=True)
