@@ -63,3 +63,16 @@ def test_a_bad_value_writes_nothing(tmp_path):
     assert "column prior_custody, rows [6]" in res.stderr
     assert "column incidents_past_12_months, rows [11]" in res.stderr
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in.csv"]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("", "empty file"),
+    ("id,date,prior_custody\nA1,2026-03-01,yes\nA2,2026-03-02,no,surplus\n", "cannot read as csv"),
+])
+def test_an_unreadable_csv_is_named_and_writes_nothing(tmp_path, text, says):
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    src.write_text(text, encoding="utf-8")
+    res = run_cli("research", "score", "-r", "ipv_core", "--data", str(src), "-o", str(out))
+    assert res.returncode == 3 and "Traceback" not in res.stderr
+    assert str(src) in res.stderr and says in res.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in.csv"]

@@ -28,13 +28,38 @@ YES = {"yes": 1.0, "y": 1.0, "true": 1.0, "1": 1.0, "no": 0.0, "n": 0.0, "false"
 UNKNOWN = {"", "unknown", "dont_know", "?", "nan", "none_given"}
 
 
-def read_chunks(path: Path, size: int = CHUNK) -> Iterator[pd.DataFrame]:
+def _csv_chunks(path: Path, answers: set[str]) -> Iterator[pd.DataFrame]:
+    """CSV through Arrow's streaming reader: every cell stays text as written (an empty cell is
+    an empty string, not a guess at missing), and answer columns arrive as dictionaries, so
+    each distinct answer is parsed once."""
+    import csv
+
+    import pyarrow as pa
+    from pyarrow import csv as pacsv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), None)
+    if not header:
+        raise InputFileError(f"{path}: empty file (a header line is needed)")
+    types = {h: pa.dictionary(pa.int32(), pa.string()) if h in answers or h == "date"
+             else pa.string() for h in header}
+    reader = pacsv.open_csv(
+        path, read_options=pacsv.ReadOptions(block_size=16 << 20),
+        convert_options=pacsv.ConvertOptions(column_types=types, null_values=[],
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False))
+    for batch in reader:
+        yield batch.to_pandas()
+
+
+def read_chunks(path: Path, size: int = CHUNK, answers: set[str] = frozenset()) -> Iterator[
+        pd.DataFrame]:
     kind = kind_of(path)
     if not path.is_file():
         raise InputFileError(f"{path}: file not found")
     try:
         if kind == "csv":
-            yield from pd.read_csv(path, chunksize=size, dtype=str, keep_default_na=False)
+            yield from _csv_chunks(path, answers)
         elif kind == "jsonl":
             yield from pd.read_json(path, lines=True, chunksize=size, dtype=False)
         else:
@@ -162,7 +187,7 @@ def score_file(rs: RuleSet, data: Path, output: Path | None,
     scorer = BatchScorer(rs.compiled)
     rows = 0
     try:
-        for chunk in read_chunks(data):
+        for chunk in read_chunks(data, answers=set(rs.instrument.by_id)):
             answers, dates = normalise(rs, chunk, str(data), rows)
             scored = scorer.score(answers, dates)
             passthrough = chunk[[c for c in chunk.columns

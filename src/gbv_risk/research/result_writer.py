@@ -85,14 +85,22 @@ class ResultWriter:
 
     def _write(self, frame: pd.DataFrame) -> None:
         if self.kind == "csv":
-            frame.to_csv(self.tmp, mode="w" if self.first else "a", header=self.first,
-                         index=False)
+            self._write_csv(frame)
         elif self.kind == "jsonl":
             with open(self.tmp, "a" if not self.first else "w", encoding="utf-8") as fh:
                 fh.write(frame.to_json(orient="records", lines=True, date_format="iso"))
         else:
             self._write_parquet(frame)
         self.first = False
+
+    def _write_csv(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        from pyarrow import csv as pacsv
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        options = pacsv.WriteOptions(include_header=self.first, quoting_style="needed")
+        with open(self.tmp, "wb" if self.first else "ab") as fh:
+            pacsv.write_csv(table, fh, write_options=options)
 
     def _write_parquet(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa
