@@ -20,10 +20,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 DEMO_DB := .demo/pilot.sqlite
 DEMO_AS_OF := 2026-09-01
-GBV := $(BIN)/gbv-risk --db $(DEMO_DB)
+DEMO_KEYS := .demo/keys.json
+GBV := GBV_RISK_KEYS= GBV_RISK_KEY_FILE=$(DEMO_KEYS) $(BIN)/gbv-risk --db $(DEMO_DB)
 
 demo: $(STAMP) ## Synthetic pilot on a fresh SQLite file: compliance by district, one case's plan
-	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm; mkdir -p .demo
+	@rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_KEYS); mkdir -p .demo
 	@echo "== scoring a bundled synthetic assessment"
 	@$(BIN)/gbv-risk score rules/examples/high_risk.yaml
 	@echo; echo "== a fresh case store with a synthetic pilot ($(DEMO_DB))"
@@ -35,6 +36,12 @@ demo: $(STAMP) ## Synthetic pilot on a fresh SQLite file: compliance by district
 	@$(GBV) plan NK-01-00007 --as-of $(DEMO_AS_OF)
 	@echo; echo "== the same plan as handed to the subject"
 	@$(GBV) plan NK-01-00007 --as-of $(DEMO_AS_OF) --audience subject
+	@echo; echo "== a synthetic identity, encrypted under a demo key file ($(DEMO_KEYS))"
+	@$(GBV) keys init
+	@$(GBV) case add NK-DEMO-1 --subject S-DEMO-1 --district Nukus --mahalla "Nukus pilot mahalla 1" \
+		--officer inspector-nukus-1 --opened $(DEMO_AS_OF) --name "Synthetic Person Bir" \
+		--national-id "AA 000-00-01"
+	@$(GBV) case find --national-id aa0000001
 
 test: $(STAMP) ## Run every test (lint, rule-set tests, pytest on SQLite and PostgreSQL)
 	@bash .ci/postgres-up

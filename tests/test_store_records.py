@@ -108,15 +108,21 @@ def session_on(url: str, eid: int, day: dt.date, kind: str = "scheduled") -> Ses
 # --- cases -----------------------------------------------------------------------------------
 
 def test_add_case_then_duplicate_and_unknown_codes_are_refused(store_db):
+    from gbv_risk.protect.keys import Keyring, new_key
+    from gbv_risk.store.identities import read_identity
+
+    key = new_key()
+    ring = Keyring({key.id: key}, key.id, "test ring")
     with unit_of_work(store_db) as s:
         R.add_case(s, "C1", "SUBJ-1", "Yunusobod", "Bodomzor", "insp-1", D(2024, 3, 5),
-                   identity={"full_name": "Test Person", "phone": "+998 00 000 00 00"})
+                   identity={"full_name": "Test Person", "phone": "+998 00 000 00 00"},
+                   keys=ring)
     with unit_of_work(store_db) as s:
         case = R.case_by_code(s, "C1")
         assert (case.district, case.mahalla, case.officer, case.opened_on, case.status) == (
             "Yunusobod", "Bodomzor", "insp-1", D(2024, 3, 5), "open")
         assert case.subject.code == "SUBJ-1"
-        assert case.subject.identity.full_name == "Test Person"
+        assert read_identity(s, case.subject, ring).full_name == "Test Person"
     # a second case for the same subject reuses the subject
     new_case(store_db, "C2", subject="SUBJ-1")
     assert counts(store_db)["subjects"] == 1 and counts(store_db)["cases"] == 2

@@ -13,6 +13,12 @@ Exit codes (documented in the README):
   8  not found (rule set, instrument, example)
   9  a record was refused (unknown case or enrolment, duplicate, date out of order,
      database not initialised); the database is left exactly as it was
+  10 key material missing or wrong (no key file, unreadable or damaged key file, a ciphertext
+     under a key the file does not hold, a stored identity that fails authentication)
+  11 a backup could not be made or restored (pg_dump missing, not a gbv-risk backup, unknown
+     schema revision, target already holds records without --force); the target is unchanged
+  12 the audit chain is broken (an entry was changed, deleted, reordered or cut off), or an
+     action is outside the acting user's role or scope
 """
 
 from __future__ import annotations
@@ -80,3 +86,29 @@ class RecordError(GbvRiskError):
     """A change to the case store was refused; nothing of it was written."""
 
     exit_code = 9
+
+
+class KeyMaterialError(GbvRiskError):
+    """Identities cannot be encrypted or read with the keys at hand. Kept apart from record
+    refusals because the remedy is different: find or restore the key file, not fix the input."""
+
+    exit_code = 10
+
+
+class AuditBroken(GbvRiskError):
+    """The audit trail does not verify: someone changed the record of what was done."""
+
+    exit_code = 12
+
+
+class AccessDenied(GbvRiskError):
+    """The acting user's role or scope does not allow this; nothing was read or written."""
+
+    exit_code = 12
+
+
+class BackupError(GbvRiskError):
+    """A backup or restore did not happen; the backup file and the database are as they were.
+    Apart from record refusals because the remedy is operational (tools, files, --force)."""
+
+    exit_code = 11

@@ -48,7 +48,7 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 unreadable file, 4 invalid assessment, 5 invalid rule set or
     instrument, 6 rule-set tests failed, 7 engine failure, 8 not found, 9 record refused
-    (nothing written).
+    (nothing written), 10 key file missing or wrong (see `gbv-risk keys`).
     """
     ctx.obj = {"db": db}
 
@@ -60,6 +60,7 @@ from . import (  # noqa: E402
     db,
     demo,
     instruments,
+    keys,
     plans,
     programmes,
     research,
@@ -71,5 +72,10 @@ from . import (  # noqa: E402
 for command in (score.score, instruments.instruments, rules.rules, plans.plan, db.db,
                 cases.case, cases.incident, cases.order, cases.referral, assess.assess,
                 programmes.program, sessions.session, compliance.compliance, demo.demo_data,
-                research.research):
+                research.research, keys.keys):
     main.add_command(command)
+
+from . import audit, users  # noqa: E402
+
+main.add_command(audit.audit)
+main.add_command(users.user)

@@ -25,15 +25,36 @@ def case() -> None:
 @click.option("--mahalla", required=True)
 @click.option("--officer", required=True, help="Responsible prevention inspector.")
 @click.option("--opened", type=DATE, default=None, help="Default: today.")
+@click.option("--name", "full_name", help="Full name (stored encrypted; needs a key file).")
+@click.option("--birth-date", type=DATE, help="Stored encrypted.")
+@click.option("--phone", help="Stored encrypted.")
+@click.option("--address", help="Stored encrypted.")
+@click.option("--national-id", help="Stored encrypted; matched across agencies by a keyed hash.")
 @click.pass_context
-def case_add(ctx, code, subject, district, mahalla, officer, opened) -> None:
-    """Open a case."""
+def case_add(ctx, code, subject, district, mahalla, officer, opened, full_name, birth_date,
+             phone, address, national_id) -> None:
+    """Open a case. Identity options replace the subject's identity, encrypted."""
     from ..store.records import add_case
     from ..store.uow import unit_of_work
 
+    identity = {"full_name": full_name, "birth_date": birth_date, "phone": phone,
+                "address": address, "national_id": national_id}
+    given = any(v is not None for v in identity.values())
+    ring, same = None, []
+    if given:
+        from ..protect.keys import load_keyring
+
+        ring = load_keyring()            # before anything is written: no keys, no case
     with unit_of_work(db_url(ctx)) as s:
-        add_case(s, code, subject, district, mahalla, officer, opened or today())
-    click.echo(f"case {code} opened")
+        c = add_case(s, code, subject, district, mahalla, officer, opened or today())
+        if given:
+            from ..store.identities import put_identity
+
+            same = put_identity(s, c.subject, identity, ring)
+    click.echo(f"case {code} opened" + (" (identity stored encrypted)" if given else ""))
+    if same:
+        click.echo(f"note: the same national id is recorded for subject(s) {', '.join(same)}; "
+                   f"see `gbv-risk case find --national-id ...` before merging", err=True)
 
 
 @case.command("list")
@@ -56,15 +77,30 @@ def case_list(ctx, district, mahalla, officer, fmt) -> None:
 @case.command("show")
 @click.argument("code")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--identity", "with_identity", is_flag=True,
+              help="Also show the subject's identity, decrypted (needs the key file).")
 @click.pass_context
-def case_show(ctx, code, fmt) -> None:
+def case_show(ctx, code, fmt, with_identity) -> None:
     """Everything recorded on a case: incidents, orders, assessments, enrolments, referrals."""
+    from ..store.identities import case_identity
     from ..store.summary import case_summary
     from ..store.uow import unit_of_work
 
+    ring = None
+    if with_identity:
+        from ..protect.keys import load_keyring
+
+        ring = load_keyring()
     with unit_of_work(db_url(ctx)) as s:
         data = case_summary(s, code)
+        who = case_identity(s, code, ring)
+    erased = (f"identifying details erased on {who['erased_on']}: {who['erasure_reason']}"
+              if who["erased_on"] else None)
     if fmt == "json":
+        if with_identity:
+            data["identity"] = who["identity"]
+        if erased:
+            data["erased"] = {"on": who["erased_on"], "reason": who["erasure_reason"]}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     c = data["case"]
@@ -83,6 +119,59 @@ def case_show(ctx, code, fmt) -> None:
     ):
         if data[key]:
             emit(data[key], cols, "table", title)
+    if erased:
+        click.echo(erased)
+    elif with_identity:
+        ident = who["identity"]
+        if ident is None:
+            click.echo("Identity: none recorded")
+        else:
+            click.echo("Identity (decrypted; do not copy it elsewhere):")
+            for label, key in (("name", "full_name"), ("birth date", "birth_date"),
+                               ("phone", "phone"), ("address", "address"),
+                               ("national id", "national_id")):
+                click.echo(f"  {label}: {ident[key] if ident[key] is not None else '-'}")
+
+
+@case.command("find")
+@click.option("--national-id", required=True,
+              help="Spaces, dashes and letter case do not matter.")
+@FMT
+@click.pass_context
+def case_find(ctx, national_id, fmt) -> None:
+    """Cases whose subject has this national id, at any agency, matched by a keyed hash."""
+    from ..protect.keys import load_keyring
+    from ..store.identities import find_by_national_id
+    from ..store.uow import unit_of_work
+
+    ring = load_keyring()
+    with unit_of_work(db_url(ctx)) as s:
+        rows = find_by_national_id(s, national_id, ring)
+    if not rows and fmt == "table":
+        click.echo("no case has that national id")
+        return
+    emit(rows, ["case", "subject", "district", "mahalla", "officer", "status", "opened"], fmt,
+         "Cases with that national id")
+
+
+@case.command("erase")
+@click.argument("code")
+@click.option("--reason", required=True, help="The request or decision this carries out.")
+@click.option("--on", "on", type=DATE, default=None, help="Default: today.")
+@click.pass_context
+def case_erase(ctx, code, reason, on) -> None:
+    """Erase the identity and identifying free text of the case's subject (every case of that
+    subject); assessments, sessions, enrolments and outcomes stay, de-identified."""
+    from ..store.identities import erase_case
+    from ..store.uow import unit_of_work
+
+    with unit_of_work(db_url(ctx)) as s:
+        e = erase_case(s, code, reason, on or today())
+    done = ", ".join(f"{n} {label}" for label, n in e.cleared.items() if n)
+    click.echo(f"subject {e.subject} (case{'s' if len(e.cases) > 1 else ''} "
+               f"{', '.join(e.cases)}) erased on {e.on}: "
+               f"{'identity deleted' if e.identity_deleted else 'no identity was stored'}"
+               f"{'; cleared ' + done if done else ''}")
 
 
 @click.group()

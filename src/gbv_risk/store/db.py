@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import RecordError as StoreError
+from .audit import register_sqlite_functions
 
 
 def default_path() -> Path:
@@ -38,11 +39,22 @@ def resolve_url(db: str | None = None) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # sqlite3 would open a transaction only at the first write, so a unit's reads ran outside
+    # it and two writers could both act on the same stale read (both "record" one session).
+    # BEGIN is issued by _sqlite_begin instead, at a unit's first statement: its reads and
+    # writes are one snapshot, and a write on a stale one is refused (SQLITE_BUSY) and the
+    # unit retried whole (uow.retrying).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+    register_sqlite_functions(dbapi_conn)
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -53,12 +65,20 @@ def engine_for(url: str) -> Engine:
         eng = create_engine(url, future=True)
         if eng.dialect.name == "sqlite":
             event.listen(eng, "connect", _sqlite_pragmas)
+            event.listen(eng, "begin", _sqlite_begin)
         _ENGINES[url] = eng
     return _ENGINES[url]
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(engine_for(url), expire_on_commit=False)
+    """Sessions on the store. On SQLite the library applies roles and scopes itself
+    (``scope.py``); PostgreSQL applies them in the database."""
+    factory = sessionmaker(engine_for(url), expire_on_commit=False)
+    if url.startswith("sqlite"):
+        from .scope import install
+
+        install(factory)
+    return factory
 
 
 def display(url: str) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -51,21 +52,28 @@ class Subject(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, server_default=func.now())
+    erased_on: Mapped[dt.date | None] = mapped_column(Date)
+    erasure_reason: Mapped[str | None] = mapped_column(Text)
     identity: Mapped[SubjectIdentity | None] = relationship(back_populates="subject")
     cases: Mapped[list[Case]] = relationship(back_populates="subject")
 
 
 class SubjectIdentity(Base):
-    """Names and contact details: never part of research views or the subject's code."""
+    """Names and contact details, each encrypted under a key kept outside the database
+    (``gbv_risk.protect``); never part of research views or the subject's code. National ids
+    are matched across agencies by ``national_id_match``, a keyed hash, never in clear. Not
+    unique: two agencies may register the same person before the records are merged."""
 
     __tablename__ = "subject_identities"
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), unique=True)
-    full_name: Mapped[str | None] = mapped_column(String(200))
-    birth_date: Mapped[dt.date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(40))
-    address: Mapped[str | None] = mapped_column(Text)
-    national_id: Mapped[str | None] = mapped_column(String(40))
+    full_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    birth_date_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    national_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    national_id_match: Mapped[str | None] = mapped_column(String(64), index=True)
+    key_id: Mapped[str] = mapped_column(String(40))
     subject: Mapped[Subject] = relationship(back_populates="identity")
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from ..assessment import Assessment
 from ..errors import RecordError
 from ..programmes.catalogue import get_programme
+from ..protect.keys import Keyring, load_keyring
 from ..result import RiskResult
 from .legal import order_rule_on
 from .models import (
@@ -29,7 +30,6 @@ from .models import (
     SessionCorrection,
     SessionRecord,
     Subject,
-    SubjectIdentity,
 )
 
 INCIDENT_TYPES = ("physical", "sexual", "psychological", "economic", "threat", "stalking")
@@ -44,7 +44,10 @@ def case_by_code(s: Session, code: str) -> Case:
 
 
 def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, officer: str,
-             opened_on: dt.date, identity: dict[str, Any] | None = None) -> Case:
+             opened_on: dt.date, identity: dict[str, Any] | None = None,
+             keys: Keyring | None = None) -> Case:
+    """An identity given here replaces the subject's and is sealed (under ``keys``, else the
+    key file's) before it reaches the session, so no clear value is ever flushed."""
     for name, value, limit in (("case code", code, 64), ("subject code", subject, 64),
                                ("district", district, 80), ("mahalla", mahalla, 120),
                                ("officer", officer, 120)):
@@ -57,8 +60,10 @@ def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, o
         subj = Subject(code=subject)
         s.add(subj)
         s.flush()
-        if identity:
-            s.add(SubjectIdentity(subject_id=subj.id, **identity))
+    if identity:
+        from .identities import put_identity
+
+        put_identity(s, subj, identity, keys or load_keyring())
     case = Case(code=code, subject_id=subj.id, district=district, mahalla=mahalla,
                 officer=officer, opened_on=opened_on, status="open")
     s.add(case)
@@ -253,10 +258,13 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
     _check_outcome(outcome, reason, evidence_due)
     if on < e.start_on:
         raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
+    # FOR UPDATE: a second writer waits, then sees the first one's outcome and is refused,
+    # instead of overwriting it (PostgreSQL; SQLite refuses the stale write, see db.py)
     same_day = list(s.scalars(select(SessionRecord)
                               .where(SessionRecord.enrolment_id == e.id,
                                      SessionRecord.scheduled_on == on)
-                              .order_by(SessionRecord.kind.desc())))    # scheduled first
+                              .order_by(SessionRecord.kind.desc())      # scheduled first
+                              .with_for_update()))
     if not same_day:
         raise RecordError(f"enrolment #{enrolment_id} has no session on {on}; schedule it "
                           "first (`gbv-risk session schedule`)")

@@ -1,0 +1,57 @@
+"""``gbv-risk user``: who may see and change what (roles and scopes)."""
+
+from __future__ import annotations
+
+import click
+
+from .context import db_url
+
+ROLES = ("administrator", "psychologist", "officer", "researcher")
+
+
+@click.group()
+def user() -> None:
+    """Users, their role and their scope of districts or mahallas."""
+
+
+@user.command()
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--district", "districts", multiple=True, help="A district in scope (repeat).")
+@click.option("--mahalla", "mahallas", multiple=True, help="A mahalla in scope (repeat).")
+@click.pass_context
+def add(ctx: click.Context, name: str, role: str, districts: tuple[str, ...],
+        mahallas: tuple[str, ...]) -> None:
+    """Add a user. On PostgreSQL this creates a login role NAME in the group gbv_ROLE, so the
+    database itself limits what NAME can read and write, from any client."""
+    from ..store.access import add_user
+    from ..store.uow import unit_of_work
+
+    with unit_of_work(db_url(ctx)) as s:
+        if s.get_bind().dialect.name == "sqlite":
+            from ..store.scope import require_user_admin
+
+            require_user_admin(s, role)
+        add_user(s.connection(), name, role, list(districts), list(mahallas))
+    scope = ", ".join([*districts, *mahallas]) or "everything"
+    click.echo(f"user {name}: {role}, scope {scope}")
+
+
+@user.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.pass_context
+def list_(ctx: click.Context, fmt: str) -> None:
+    """List users with their role and scope."""
+    from ..store.access import users
+    from ..store.uow import unit_of_work
+    from .output import emit
+
+    with unit_of_work(db_url(ctx)) as s:
+        if s.get_bind().dialect.name == "sqlite":
+            from ..store.scope import actor_of
+
+            actor_of(s)              # an unknown user learns nothing about the others
+        found = users(s.connection())
+    rows = [{**u, "districts": ", ".join(u["districts"]), "mahallas": ", ".join(u["mahallas"])}
+            for u in found]
+    emit(rows, ["name", "role", "districts", "mahallas"], fmt)

@@ -1,0 +1,231 @@
+"""The keys that protect identities, kept outside the database.
+
+A stolen database (or backup, or dump) without the key file shows no name, phone, address or
+national id, and national ids are matched by a keyed hash that cannot be recomputed from a
+list of known ids without the key. The file therefore has to be backed up separately from the
+database: losing it makes every stored identity unreadable.
+
+Where the keys come from, first match wins: an explicit path (``--file``); the variable
+``GBV_RISK_KEYS`` holding the file's JSON text whole (servers that get secrets from their
+environment); the file named by ``GBV_RISK_KEY_FILE``; ``$XDG_CONFIG_HOME/gbv-risk/keys.json``
+(default ``~/.config/gbv-risk/keys.json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import stat
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from ..errors import KeyMaterialError
+
+ENV_FILE = "GBV_RISK_KEY_FILE"
+ENV_KEYS = "GBV_RISK_KEYS"
+FORMAT = "gbv-risk-keys"
+KEY_BYTES = 32
+INIT_HINT = "run `gbv-risk keys init`"
+
+
+class _KeyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    data_key: str
+    match_key: str
+    created: dt.datetime
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not 1 <= len(v) <= 40 or not all(c.isalnum() or c in "-_" for c in v) or not v.isascii():
+            raise ValueError("a key id is 1 to 40 ASCII letters, digits, '-' or '_'")
+        return v
+
+    @field_validator("data_key", "match_key")
+    @classmethod
+    def _b64(cls, v: str) -> str:
+        try:
+            raw = base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("not base64") from None
+        if len(raw) != KEY_BYTES:
+            raise ValueError(f"decodes to {len(raw)} bytes, not {KEY_BYTES}")
+        return v
+
+
+class _KeyFile(BaseModel):
+    """The on-disk form; a format name and version so that a later layout can be told apart."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["gbv-risk-keys"]
+    version: Literal[1]
+    current: str
+    keys: list[_KeyEntry]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _KeyFile:
+        ids = [k.id for k in self.keys]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a key id appears twice")
+        if self.current not in ids:
+            raise ValueError(f"current key {self.current!r} is not among the keys")
+        return self
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    data: bytes = field(repr=False)
+    match: bytes = field(repr=False)
+    created: dt.datetime
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The keys in hand and where they came from (``source`` is quoted in every message)."""
+
+    keys: dict[str, Key]
+    current_id: str
+    source: str
+    path: Path | None = None
+
+    @property
+    def current(self) -> Key:
+        return self.keys[self.current_id]
+
+    def get(self, key_id: str, what: str) -> Key:
+        key = self.keys.get(key_id)
+        if key is None:
+            raise KeyMaterialError(
+                f"{what} is encrypted under key {key_id!r}, which {self.source} does not hold "
+                f"(it holds {', '.join(sorted(self.keys))}); restore the key file that has it "
+                f"from its backup, or point {ENV_FILE} at it")
+        return key
+
+
+def default_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "gbv-risk" / "keys.json"
+
+
+def key_file_path(path: str | os.PathLike[str] | None = None) -> Path:
+    if path:
+        return Path(path).expanduser()
+    env = os.environ.get(ENV_FILE)
+    return Path(env).expanduser() if env else default_path()
+
+
+def new_key(now: dt.datetime | None = None) -> Key:
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    kid = f"k{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    return Key(kid, secrets.token_bytes(KEY_BYTES), secrets.token_bytes(KEY_BYTES), now)
+
+
+def parse(text: str, source: str, path: Path | None = None) -> Keyring:
+    try:
+        data = _KeyFile.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise KeyMaterialError(
+            f"{source} is not a usable gbv-risk key file ({where}: {first['msg']}); restore it "
+            f"from its backup, or {INIT_HINT} if no stored identity was ever encrypted") from None
+    keys = {k.id: Key(k.id, base64.b64decode(k.data_key), base64.b64decode(k.match_key),
+                      k.created) for k in data.keys}
+    return Keyring(keys, data.current, source, path)
+
+
+def dumps(ring: Keyring) -> str:
+    entries = [{"id": k.id, "data_key": base64.b64encode(k.data).decode(),
+                "match_key": base64.b64encode(k.match).decode(),
+                "created": k.created.isoformat()} for k in ring.keys.values()]
+    return json.dumps({"format": FORMAT, "version": 1, "current": ring.current_id,
+                       "keys": entries}, indent=2) + "\n"
+
+
+def load_keyring(path: str | os.PathLike[str] | None = None) -> Keyring:
+    """The keys for this process; a clear KeyMaterialError when there are none to be had."""
+    if path is None and os.environ.get(ENV_KEYS):
+        return parse(os.environ[ENV_KEYS], f"the variable {ENV_KEYS}")
+    file = key_file_path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyMaterialError(
+            f"no key file at {file}; {INIT_HINT} to create one (and back it up apart from the "
+            f"database), or set {ENV_FILE} to the file that holds your team's keys") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise KeyMaterialError(f"cannot read the key file {file}: {reason}; check its owner and "
+                               "permissions (it should be readable by you alone, mode 0600)"
+                               ) from None
+    return parse(text, f"the key file {file}", file)
+
+
+def write_keyfile(path: Path, ring: Keyring) -> None:
+    """All or nothing, readable by the owner alone: the new text goes to a 0600 temporary file
+    in the same folder, is flushed to disk, then renamed over the old one, so a crash leaves
+    either the old keys or the new ones, never half a file."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(dumps(ring))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise KeyMaterialError(f"cannot write the key file {path}: {exc.strerror}; nothing "
+                               "was changed") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    with contextlib.suppress(OSError):     # make the rename itself durable where we can
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def init_keyfile(path: str | os.PathLike[str] | None = None, force: bool = False) -> Keyring:
+    file = key_file_path(path)
+    if file.exists() and not force:
+        raise KeyMaterialError(
+            f"a key file already exists at {file}; the identities in your database may be "
+            "encrypted under it, and replacing it would make them unreadable. Keep it, or use "
+            "--force only if no database uses it")
+    key = new_key()
+    ring = Keyring({key.id: key}, key.id, f"the key file {file}", file)
+    write_keyfile(file, ring)
+    return ring
+
+
+def with_new_current(ring: Keyring) -> Keyring:
+    key = new_key()
+    return replace(ring, keys={**ring.keys, key.id: key}, current_id=key.id)
+
+
+def keeping(ring: Keyring, ids: set[str]) -> Keyring:
+    """The ring with only these keys (the current one always stays)."""
+    keep = ids | {ring.current_id}
+    return replace(ring, keys={k: v for k, v in ring.keys.items() if k in keep})
+
+
+def file_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
