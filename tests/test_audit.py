@@ -106,3 +106,29 @@ def test_assessments_plans_and_the_log_are_never_changed_in_place(audited, state
         raw(audited, statement)
     with engine_for(audited).connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar_one() == before
+
+
+def test_a_correction_is_a_new_version_and_the_original_stays(audited):
+    from conftest import EXAMPLES
+
+    with engine_for(audited).connect() as conn:
+        first = conn.execute(text("SELECT id, case_id, level, result FROM assessments "
+                                  "ORDER BY id LIMIT 1")).one()
+        code = conn.execute(text("SELECT code FROM cases WHERE id = :c"),
+                            {"c": first.case_id}).scalar_one()
+    example = str(EXAMPLES / "high_risk.yaml")
+    r = invoke(audited, "assess", "correct", str(first.id), example, "--reason",
+               "answers were entered for the wrong case")
+    assert r.returncode == 0, r.stderr
+    with engine_for(audited).connect() as conn:
+        again = conn.execute(text("SELECT level, result FROM assessments WHERE id = :i"),
+                             {"i": first.id}).one()
+        new = conn.execute(text("SELECT id, case_id, supersedes_id, correction_reason FROM "
+                                "assessments WHERE supersedes_id = :i"), {"i": first.id}).one()
+    assert tuple(again) == (first.level, first.result)
+    assert new.case_id == first.case_id and "wrong case" in new.correction_reason
+    shown = invoke(audited, "case", "show", code, "--format", "json")
+    assert f'"corrects": "#{first.id}"' in shown.stdout
+    twice = invoke(audited, "assess", "correct", str(first.id), example, "--reason", "again")
+    assert twice.returncode == 9 and f"correct #{new.id} instead" in twice.stderr
+    assert invoke(audited, "audit", "verify").returncode == 0

@@ -37,6 +37,31 @@ def assess_add(ctx, case_code, file, ruleset) -> None:
                f"re-assess by {result.actions.reassess_by or '-'}")
 
 
+@assess.command("correct")
+@click.argument("assessment_id", metavar="ASSESSMENT", type=int)
+@click.argument("file", metavar="FILE|-")
+@click.option("--reason", required=True, help="Why the stored assessment was wrong.")
+@click.option("--ruleset", "-r", help="Rule set id, id@version or file.")
+@click.pass_context
+def assess_correct(ctx, assessment_id, file, reason, ruleset) -> None:
+    """Store a corrected version of assessment #ASSESSMENT, scored from FILE. The original is
+    kept unchanged (assessments are never overwritten); the correction points at it."""
+    from .. import api
+    from ..assessment import load_assessment
+    from ..store.records import correct_assessment
+    from ..store.uow import unit_of_work
+    from ..yamlio import load_data
+
+    text = read_stdin_if(file)
+    a = load_assessment(file, text)
+    raw, _ = load_data(file, text)
+    result = api.score(a, ruleset or a.ruleset)
+    with unit_of_work(db_url(ctx)) as s:
+        rec = correct_assessment(s, assessment_id, a, result,
+                                 _plain(raw.get("responses", {})), reason)
+    click.echo(f"assessment #{rec.id} stored, correcting #{assessment_id}: {result.level}")
+
+
 def _plain(responses: dict) -> dict:
     """Responses as JSON-safe values, exactly as given."""
     import datetime as dt

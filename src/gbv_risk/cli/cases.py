@@ -111,7 +111,7 @@ def case_show(ctx, code, fmt, with_identity) -> None:
         ("Protection orders", "orders", ["id", "issued_on", "expires_on", "extensions",
                                          "violations"]),
         ("Assessments", "assessments", ["id", "date", "level", "computed_level", "ruleset",
-                                        "provisional", "reassess_by"]),
+                                        "provisional", "reassess_by", "corrects"]),
         ("Enrolments", "enrolments", ["id", "programme", "provider", "start_on", "status",
                                       "sessions", "attended", "failures"]),
         ("Referrals", "referrals", ["id", "from_agency", "to_agency", "status", "updated_on"]),

@@ -155,6 +155,9 @@ class AssessmentRecord(Base):
     result: Mapped[dict[str, Any]]
     source_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, server_default=func.now())
+    # a correction is a new assessment pointing at the one it corrects, never an edit
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Enrolment(Base):

@@ -178,6 +178,26 @@ def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult
     return rec
 
 
+def correct_assessment(s: Session, assessment_id: int, a: Assessment, result: RiskResult,
+                       responses: dict[str, Any], reason: str) -> AssessmentRecord:
+    """A corrected assessment, stored as a new version of the one it corrects; the original
+    stays as it was (the database refuses to change it)."""
+    original = _get(s, AssessmentRecord, assessment_id, "assessment",
+                    " (see `gbv-risk case show CASE`)")
+    if not reason.strip():
+        raise RecordError("a correction needs a reason (--reason)")
+    later = s.scalar(select(AssessmentRecord.id).where(
+        AssessmentRecord.supersedes_id == assessment_id))
+    if later is not None:
+        raise RecordError(f"assessment #{assessment_id} was already corrected by #{later}; "
+                          f"correct #{later} instead")
+    rec = AssessmentRecord(**assessment_row(original.case_id, a, result, responses),
+                           supersedes_id=original.id, correction_reason=reason.strip())
+    s.add(rec)
+    s.flush()
+    return rec
+
+
 def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_on: dt.date,
            by: str | None = None) -> Enrolment:
     case = case_by_code(s, case_code)

@@ -38,7 +38,8 @@ def case_summary(s: Session, code: str) -> dict[str, Any]:
     out["assessments"] = [{"id": a.id, "date": a.date, "level": a.level,
                            "computed_level": a.computed_level,
                            "ruleset": f"{a.ruleset}@{a.ruleset_version}",
-                           "provisional": a.provisional, "reassess_by": a.reassess_by}
+                           "provisional": a.provisional, "reassess_by": a.reassess_by,
+                           "corrects": f"#{a.supersedes_id}" if a.supersedes_id else ""}
                           for a in s.scalars(select(AssessmentRecord)
                                              .where(AssessmentRecord.case_id == c.id)
                                              .order_by(AssessmentRecord.date))]
