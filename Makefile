@@ -42,6 +42,8 @@ demo: $(STAMP) ## Synthetic pilot on a fresh SQLite file: compliance by district
 		--officer inspector-nukus-1 --opened $(DEMO_AS_OF) --name "Synthetic Person Bir" \
 		--national-id "AA 000-00-01"
 	@$(GBV) case find --national-id aa0000001
+	@echo; echo "== the audit trail: every change above, hash-chained"
+	@$(GBV) audit verify
 
 test: $(STAMP) ## Run every test (lint, rule-set tests, pytest on SQLite and PostgreSQL)
 	@bash .ci/postgres-up
