@@ -132,3 +132,22 @@ def test_a_correction_is_a_new_version_and_the_original_stays(audited):
     twice = invoke(audited, "assess", "correct", str(first.id), example, "--reason", "again")
     assert twice.returncode == 9 and f"correct #{new.id} instead" in twice.stderr
     assert invoke(audited, "audit", "verify").returncode == 0
+
+
+def test_a_corrected_assessment_no_longer_counts(audited):
+    """The case list, the plan and compliance read the correction, not what it replaced."""
+    from conftest import EXAMPLES
+
+    with engine_for(audited).connect() as conn:
+        low = conn.execute(text(                    # the only assessment of its case
+            "SELECT min(a.id) AS id, min(c.code) AS code FROM assessments a JOIN cases c ON "
+            "c.id = a.case_id GROUP BY a.case_id HAVING count(*) = 1 AND min(a.level) <> "
+            "'very_high' ORDER BY min(a.id) LIMIT 1")).one()
+    r = invoke(audited, "assess", "correct", str(low.id), str(EXAMPLES / "high_risk.yaml"),
+               "--reason", "the first was scored from an incomplete interview")
+    assert r.returncode == 0, r.stderr
+    listed = invoke(audited, "case", "list", "--format", "csv")
+    row = next(line for line in listed.stdout.splitlines() if line.startswith(low.code + ","))
+    assert ",very_high," in row
+    plan = invoke(audited, "plan", low.code, "--as-of", "2026-09-01", "--format", "json")
+    assert plan.returncode == 0 and '"very_high"' in plan.stdout

@@ -110,6 +110,9 @@ def parse_answer(item, value: Any) -> tuple[Any, str | None]:
         return None, f"expected a date YYYY-MM-DD, none (no such date) or unknown, got {value!r}"
 
 
+EARLIEST = dt.date(1900, 1, 1)
+
+
 def validate(inp: AssessmentInput, source: str, raw: Any = None,
              today: dt.date | None = None) -> Assessment:
     key = inp.instrument if "@" in inp.instrument or not inp.version \
@@ -123,6 +126,9 @@ def validate(inp: AssessmentInput, source: str, raw: Any = None,
     if date > (today or dt.date.today()):
         problems.append(Problem(source, locate(raw, ("date",)),
                                 f"assessment date {date} is in the future"))
+    if date < EARLIEST:     # scoring counts back from it, past the first date Python holds
+        problems.append(Problem(source, locate(raw, ("date",)),
+                                f"assessment date {date} is before {EARLIEST}"))
     answers: dict[str, Any] = {}
     for k in inp.responses:
         if k not in inst.by_id:

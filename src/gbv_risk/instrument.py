@@ -19,7 +19,7 @@ from . import resources
 from .errors import DefinitionError, NotFoundError, Problem
 from .i18n import Text
 from .validation import parse_model
-from .yamlio import load_data
+from .yamlio import is_file, load_data
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -170,7 +170,7 @@ def load_instrument(key: str) -> Instrument:
     if "@" in key:
         name, version = key.split("@", 1)
         path = resources.instruments_dir() / f"{name}-{version}.yaml"
-        if path.is_file():
+        if is_file(path):
             inst = load_instrument_file(path)
             if inst.key == key:
                 return inst

@@ -109,6 +109,8 @@ def parse_yaml(text: str, source: str) -> Any:
         raise InputFileError(f"{source}: {where}: not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise InputFileError(f"{source}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise InputFileError(f"{source}: nested too deeply to be read") from None
 
 
 def parse_json(text: str, source: str) -> Any:
@@ -129,6 +131,8 @@ def parse_json(text: str, source: str) -> Any:
         raise InputFileError(
             f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputFileError(f"{source}: nested too deeply to be read") from None
 
 
 def read_text(path: Path | str, stdin_text: str | None = None) -> tuple[str, str]:
@@ -146,6 +150,23 @@ def read_text(path: Path | str, stdin_text: str | None = None) -> tuple[str, str
         raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def is_file(path: Path | str) -> bool:
+    """``Path.is_file`` that says no, instead of raising, for a name the system cannot even
+    look up (longer than a file name may be): to the user that is a file that is not there."""
+    try:
+        return Path(path).is_file()
+    except OSError:
+        return False
+
+
+def exists(path: Path | str) -> bool:
+    """``Path.exists``, saying no for a name the system cannot look up (see ``is_file``)."""
+    try:
+        return Path(path).exists()
+    except OSError:
+        return False
 
 
 def load_data(path: Path | str, stdin_text: str | None = None) -> tuple[Any, str]:

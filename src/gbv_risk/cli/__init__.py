@@ -13,6 +13,8 @@ import sys
 import click
 
 from ..errors import GbvRiskError
+from ..messages import gettext as _
+from ..messages import set_language
 
 
 class Group(click.Group):
@@ -20,18 +22,19 @@ class Group(click.Group):
         try:
             return super().invoke(ctx)
         except GbvRiskError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=exc), err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             sys.exit(130)
         except Exception as exc:
             if os.environ.get("GBV_RISK_DEBUG"):
                 raise
-            click.echo(f"internal error (a bug in gbv-risk, please report it): "
-                       f"{type(exc).__name__}: {exc}\nset GBV_RISK_DEBUG=1 for details", err=True)
+            click.echo(_("internal error (a bug in gbv-risk, please report it): {error}\n"
+                         "set GBV_RISK_DEBUG=1 for details").format(
+                error=f"{type(exc).__name__}: {exc}"), err=True)
             sys.exit(1)
 
 
@@ -41,6 +44,10 @@ class Group(click.Group):
               help="Case store: an SQLite file or an SQLAlchemy URL (PostgreSQL for the shared "
                    "database). Default: GBV_RISK_DATABASE_URL, else "
                    "~/.local/share/gbv-risk/gbv-risk.sqlite.")
+@click.option("--lang", type=click.Choice(["en", "ru", "uz", "kaa"]), is_eager=True,
+              expose_value=False, callback=lambda _ctx, _p, v: set_language(v),
+              help="Language of messages and texts: en, ru, uz (Uzbek), kaa (Karakalpak). "
+                   "Default: GBV_RISK_LANG, then the locale, then en.")
 @click.pass_context
 def main(ctx: click.Context, db: str | None) -> None:
     """Score intake assessments against declarative recurrence-risk rules and produce each
@@ -79,3 +86,13 @@ from . import audit, users  # noqa: E402
 
 main.add_command(audit.audit)
 main.add_command(users.user)
+
+from .agenda import agenda as _agenda  # noqa: E402
+
+main.add_command(_agenda)
+
+# last: every command above must be registered before its help is made translatable
+from .localise import localise, localise_click  # noqa: E402
+
+localise(main)
+localise_click()

@@ -84,11 +84,17 @@ def assess_import(ctx, file, ruleset) -> None:
 
     from ..store.importer import import_assessments
     from ..store.uow import unit_of_work
+    from ..yamlio import is_file
 
-    if not Path(file).is_file():
+    if not is_file(file):
         from ..errors import InputFileError
         raise InputFileError(f"{file}: file not found")
     with unit_of_work(db_url(ctx)) as s:
         summary = import_assessments(s, Path(file), ruleset)
     click.echo(f"{summary.added} assessment(s) imported, {summary.already_present} already "
                f"present, from {summary.rows} row(s)")
+
+
+from .intake import assess_new  # noqa: E402
+
+assess.add_command(assess_new)

@@ -21,7 +21,7 @@ def compliance() -> None:
 @click.option("--mahalla")
 @click.option("--district")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="Default: today.")
-@click.option("--expiring-within", type=int, default=14, show_default=True,
+@click.option("--expiring-within", type=click.IntRange(0, 36500), default=14, show_default=True,
               help="List orders expiring within this many days.")
 @click.option("--summary", "by", type=click.Choice(["district", "mahalla", "officer"]),
               help="Counts per district, mahalla or officer instead of one row per case.")

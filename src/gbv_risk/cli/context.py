@@ -16,15 +16,22 @@ def db_url(ctx: click.Context) -> str:
 
 
 class DateType(click.ParamType):
+    """A date the store can count from: 9999-12-31 plus an order's year, or 0001-01-01 minus a
+    compliance window, is past what Python's dates hold, and would be an internal error."""
+
     name = "DATE"
+    earliest, latest = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
     def convert(self, value, param, ctx):
         if isinstance(value, dt.date):
             return value
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+        if not self.earliest <= day <= self.latest:
+            self.fail(f"{value} is outside {self.earliest} .. {self.latest}", param, ctx)
+        return day
 
 
 DATE = DateType()

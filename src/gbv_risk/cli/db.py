@@ -7,7 +7,25 @@ import click
 from .context import db_url
 
 
-@click.group()
+class _Group(click.Group):
+    """A database that cannot be reached or refuses a statement is the user's to fix (a
+    server down, a database not created, a file not writable), not a bug in gbv-risk."""
+
+    def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            from ..errors import RecordError
+            from ..store.db import display
+
+            reason = str(exc.orig).splitlines()[0]
+            raise RecordError(f"cannot use the database {display(db_url(ctx))}: {reason}"
+                              ) from None
+
+
+@click.group(cls=_Group)
 def db() -> None:
     """The case store: SQLite file by default, PostgreSQL for the shared database."""
 
@@ -68,3 +86,41 @@ def status(ctx: click.Context, fmt: str) -> None:
                 n = conn.execute(select(func.count()).select_from(table)).scalar_one()
                 rows.append({"table": table.name, "rows": n})
     emit(rows, ["table", "rows"], fmt)
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace FILE if it already exists.")
+@click.pass_context
+def backup(ctx: click.Context, file: str, force: bool) -> None:
+    """Write a consistent copy of the whole database to FILE (an SQLite file, or a pg_dump
+    custom-format archive for PostgreSQL). FILE appears whole or not at all."""
+    from pathlib import Path
+
+    from ..store.backup import backup as run
+    from ..store.db import display
+
+    url = db_url(ctx)
+    done = run(url, Path(file), force)
+    click.echo(f"backup of {display(url)} (schema {done.revision}) written to {done.path} "
+               f"({done.size:,} bytes)")
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace a database that already holds records (all of them).")
+@click.pass_context
+def restore(ctx: click.Context, file: str, force: bool) -> None:
+    """Restore the backup FILE into the database, in one step: afterwards the database holds
+    exactly what the backup holds; if anything fails it is left as it was."""
+    from pathlib import Path
+
+    from ..store.backup import restore as run
+    from ..store.db import display
+    from ..store.migrate import heads
+
+    url = db_url(ctx)
+    done = run(url, Path(file), force)
+    hint = "" if done.revision in heads(url) else "; run `gbv-risk db upgrade`"
+    click.echo(f"restored {done.path} into {display(url)} (schema {done.revision}){hint}")

@@ -66,10 +66,13 @@ def read_stdin_if(path: str) -> str | None:
     return click.get_text_stream("stdin").read() if path == "-" else None
 
 
-LANG = click.option("--lang", type=click.Choice(["en", "ru"]), default=None,
-                    help="Language of texts (default: GBV_RISK_LANG, then en).")
+LANG = click.option("--lang", type=click.Choice(["en", "ru", "uz", "kaa"]), default=None,
+                    help="Language of texts (default: gbv-risk --lang, GBV_RISK_LANG, the "
+                         "locale, then en).")
 
 
 def lang_of(value: str | None) -> str:
-    lang = value or os.environ.get("GBV_RISK_LANG", "en")
-    return lang if lang in ("en", "ru") else "en"
+    """The command's own --lang, else the language chosen for the whole run."""
+    from ..messages import language, set_language
+
+    return set_language(value) if value else language()

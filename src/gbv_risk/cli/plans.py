@@ -3,8 +3,13 @@ file."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import click
 
+from ..errors import InputFileError
 from .context import DATE, db_url, today
 from .output import LANG, lang_of, read_stdin_if, write_atomic
 
@@ -14,8 +19,9 @@ from .output import LANG, lang_of, read_stdin_if, write_atomic
 @click.option("--assessment", "-a", "file", metavar="FILE|-",
               help="Plan for an assessment file instead of a stored case.")
 @click.option("--ruleset", "-r", help="Rule set id, id@version or file (with --assessment).")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json", "pdf"]), default="md",
+              show_default=True, help="html: the A4 page to print and sign; pdf: the same page "
+              "as PDF (CASE only, needs --output).")
 @click.option("--audience", type=click.Choice(["team", "subject"]), default="team",
               show_default=True, help="subject: the copy handed to the perpetrator; it never "
               "contains what the victim said or any victim-safety step.")
@@ -36,6 +42,17 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
 
     if bool(case_code) == bool(file):
         raise click.UsageError("give a CASE or --assessment FILE (one of them)")
+    if fmt == "pdf" and file:
+        raise click.UsageError("--format pdf prints a stored case's plan (give a CASE); for "
+                               "--assessment use --format html")
+    if fmt == "pdf" and not output:
+        raise click.UsageError("--format pdf writes a file: give --output FILE.pdf (a PDF is "
+                               "never written to the terminal)")
+    if fmt == "pdf":
+        from ..render.pdf import require_engine
+
+        _check_target(output)
+        require_engine()
     if file:
         from ..assessment import load_assessment
 
@@ -44,10 +61,11 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
         result = api.score(a, rs)
         text = api.render_plan(api.build_plan(result, rs, audience, lang_of(lang)), fmt)
     else:
-        from ..render.plans import render_case_plan
+        from ..render.plans import case_header, render_case_plan
         from ..store.caseplan import build_case_plan, save_plan
         from ..store.uow import unit_of_work
 
+        rec = None
         with unit_of_work(db_url(ctx)) as s:
             cp = build_case_plan(s, case_code, as_of or today(), audience, lang_of(lang))
             if save:
@@ -55,9 +73,46 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
                                                    lang_of(lang)), agreed, countersigned_by)
                 click.echo(f"saved plan version {rec.version} ({rec.kind}) of {case_code}",
                            err=True)
-        text = render_case_plan(cp, fmt)
+            header = case_header(s, case_code, rec)
+        if fmt == "pdf":
+            _write_pdf(cp, header, output)
+            return
+        text = render_case_plan(cp, fmt, header)
     if output:
         write_atomic(output, text)
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+def _check_target(output: str) -> None:
+    """Before any plan is saved: a PDF goes only to a regular file in an existing folder."""
+    target = Path(output)
+    if target.exists() and not target.is_file():
+        raise InputFileError(f"{output}: not a regular file; a PDF is written only to a file")
+    if not target.parent.is_dir():
+        raise InputFileError(f"{output}: folder {target.parent} does not exist")
+
+
+def _write_pdf(cp, header, output: str) -> None:
+    """All or nothing, like every other file the command writes; a character no installed
+    font has is named, since on paper it would be an empty box."""
+    from ..render.pdf import case_plan_pdf
+
+    target = Path(output)
+    pdf = case_plan_pdf(cp, header)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf.data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    click.echo(f"wrote {output} ({pdf.pages} page{'s' * (pdf.pages != 1)})", err=True)
+    if pdf.missing:
+        chars = " ".join(f"{c} (U+{ord(c):04X})" for c in pdf.missing)
+        click.echo(f"warning: no installed font has {chars}; they print as empty boxes. "
+                   "Install a font that has them and print again (DejaVu Sans, "
+                   "fonts-dejavu-core, has every Cyrillic, Uzbek and Karakalpak letter).",
+                   err=True)

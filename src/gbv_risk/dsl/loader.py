@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
 from ..validation import problems_from
-from ..yamlio import load_data, locate
+from ..yamlio import exists, is_file, load_data, locate
 from .schema import RuleDef, RuleSetFile, Vocabulary
 
 
@@ -35,7 +35,7 @@ class Effective:
 
 def parse_ruleset_file(path: Path | str) -> tuple[RuleSetFile, object, str]:
     p = Path(path)
-    if str(path) != "-" and p.is_file():
+    if str(path) != "-" and is_file(p):
         return _parse_cached(str(p), p.stat().st_mtime_ns)
     return _parse(path)
 
@@ -75,8 +75,8 @@ def shipped_rulesets() -> dict[str, Path]:
 def find_ruleset(ref: str, near: Path | None = None) -> Path:
     """Resolve ``id@version``, a bare ``id`` (newest version) or a file path."""
     p = Path(ref)
-    if p.suffix in (".yaml", ".yml", ".json") or p.exists():
-        if p.exists():
+    if p.suffix in (".yaml", ".yml", ".json") or exists(p):
+        if exists(p):
             return p
         raise NotFoundError(f"{ref}: rule set file not found")
     direct = _by_file_name(ref, resources.rulesets_dir())
@@ -101,7 +101,7 @@ def _by_file_name(ref: str, folder: Path) -> Path | None:
         return None
     rid, version = ref.split("@", 1)
     path = folder / f"{rid}-{version}.yaml"
-    return path if path.is_file() else None
+    return path if is_file(path) else None
 
 
 def default_for_instrument(instrument_key: str) -> str | None:

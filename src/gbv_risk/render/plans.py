@@ -6,8 +6,11 @@ rather than blanks, and HTML is autoescaped: a subject code or reason can never 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
 
 from .. import resources
 from ..errors import DefinitionError, NotFoundError
@@ -17,15 +20,73 @@ from ..yamlio import load_data
 Format = Literal["md", "html", "json"]
 
 
+class CaseHeader(BaseModel):
+    """What a printed plan says about the case beyond the plan itself: where it is, who holds
+    it and which stored version the paper is, so that a signed page can be matched to its
+    record. Unknown values print as blanks to fill in by hand."""
+
+    model_config = ConfigDict(frozen=True)
+    district: str | None = None
+    mahalla: str | None = None
+    officer: str | None = None
+    version: int | None = None        # the stored version this page is, if saved
+    kind: str | None = None           # initial | review | closing
+    last_version: int | None = None   # an unsaved draft: the latest stored version
+
+
+def case_header(s, code: str, saved=None) -> CaseHeader:
+    """``saved`` is the PlanRecord just stored for this page; without it the page is a draft
+    and says which version is the latest on record."""
+    from sqlalchemy import func, select
+
+    from ..store.models import PlanRecord
+    from ..store.records import case_by_code
+
+    case = case_by_code(s, code)
+    last = s.scalar(select(func.max(PlanRecord.version)).where(PlanRecord.case_id == case.id))
+    return CaseHeader(district=case.district, mahalla=case.mahalla, officer=case.officer,
+                      version=saved.version if saved else None,
+                      kind=saved.kind if saved else None, last_version=last)
+
+
+def css_string(value) -> str:
+    """A quoted CSS string for page headers and footers. Those live inside <style>, where
+    HTML escaping does not apply, so everything but letters, digits and spaces becomes a CSS
+    escape: no case code or translation can end the string or the style element."""
+    from markupsafe import Markup
+
+    out = [ch if ch.isalnum() or ch == " " else f"\\{ord(ch):x} " for ch in str(value)]
+    return Markup('"' + "".join(out) + '"')
+
+
+def breakable(value) -> str:
+    """Rule ids are long words joined by '_' and '.'; a narrow table column may then break
+    them there rather than in the middle of a word."""
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"([_.])", r"\1<wbr>", str(escape(value))))
+
+
+def css_counters(template: str) -> str:
+    """'Page {page} of {pages}' as CSS content, so each language keeps its own word order."""
+    from markupsafe import Markup
+
+    parts = re.split(r"\{(page|pages)\}", str(template))
+    out = [f"counter({p})" if i % 2 else css_string(p) for i, p in enumerate(parts) if p]
+    return Markup(" ".join(out))
+
+
 @lru_cache(maxsize=4)
 def _environment(directory: str):
     from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
     from jinja2.sandbox import SandboxedEnvironment
 
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         loader=FileSystemLoader(directory), undefined=StrictUndefined,
         autoescape=select_autoescape(["html.j2"]), keep_trailing_newline=True,
     )
+    env.filters.update(css_string=css_string, css_counters=css_counters, breakable=breakable)
+    return env
 
 
 def strings(lang: str) -> dict[str, str]:
@@ -45,11 +106,13 @@ def render_plan(plan: Plan, fmt: Format = "md") -> str:
     return _render(f"plan.{fmt}.j2", plan=plan, strings=strings(plan.lang))
 
 
-def render_case_plan(cp, fmt: Format = "md") -> str:
-    """A case's plan: the assessment's plan plus who does what, by when."""
+def render_case_plan(cp, fmt: Format = "md", header: CaseHeader | None = None) -> str:
+    """A case's plan: the assessment's plan plus who does what, by when. HTML is the page to
+    print and sign (A4, the PDF is drawn from it), so it carries ``header``."""
     if fmt == "json":
         return cp.model_dump_json(indent=2)
-    return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, strings=strings(cp.plan.lang))
+    return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, doc=header or CaseHeader(),
+                   strings=strings(cp.plan.lang))
 
 
 def _render(name: str, **context) -> str:

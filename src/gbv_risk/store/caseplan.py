@@ -33,7 +33,7 @@ from .models import (
     ProtectionOrder,
     SessionRecord,
 )
-from .records import case_by_code
+from .records import case_by_code, in_force
 
 
 class DatedStep(BaseModel):
@@ -67,8 +67,10 @@ def agencies() -> dict[str, Any]:
 
 
 def latest_assessment(s: Session, case_id: int, as_of: dt.date) -> AssessmentRecord | None:
+    """The newest assessment in force: one that a correction replaced no longer counts."""
     return s.scalar(select(AssessmentRecord)
-                    .where(AssessmentRecord.case_id == case_id, AssessmentRecord.date <= as_of)
+                    .where(AssessmentRecord.case_id == case_id, AssessmentRecord.date <= as_of,
+                           in_force())
                     .order_by(AssessmentRecord.date.desc(), AssessmentRecord.id.desc()).limit(1))
 
 

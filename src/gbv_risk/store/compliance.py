@@ -29,7 +29,7 @@ from .models import (
     ProtectionOrder,
     SessionRecord,
 )
-from .records import in_scope
+from .records import in_force, in_scope
 
 RULESET = "compliance"
 ACTIVE = ("referred", "on_programme", "suspended")
@@ -124,12 +124,14 @@ def case_counts(s: Session, as_of: dt.date, **scope) -> dict[int, dict[str, Any]
             .group_by(ProtectionOrder.case_id)):
         out[cid]["order_expires"] = expires
     latest = (select(AssessmentRecord.case_id, func.max(AssessmentRecord.date).label("d"))
-              .where(AssessmentRecord.case_id.in_(ids), AssessmentRecord.date <= as_of)
+              .where(AssessmentRecord.case_id.in_(ids), AssessmentRecord.date <= as_of,
+                     in_force())
               .group_by(AssessmentRecord.case_id).subquery())
     for cid, reassess in s.execute(
             select(AssessmentRecord.case_id, func.min(AssessmentRecord.reassess_by))
             .join(latest, and_(latest.c.case_id == AssessmentRecord.case_id,
                                latest.c.d == AssessmentRecord.date))
+            .where(in_force())
             .group_by(AssessmentRecord.case_id)):
         out[cid]["reassess_by"] = reassess
     for cid, date in s.execute(

@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..assessment import from_data
-from ..errors import GbvRiskError, Problem, RecordError
+from ..errors import GbvRiskError, InputFileError, Problem, RecordError
 from ..rulesets import load_ruleset
 from ..scoring import score
 from .models import AssessmentRecord, Case
@@ -38,19 +38,25 @@ class ImportSummary:
 def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
     rows = []
     problems: list[Problem] = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(str(path), f"line {n}", f"not valid JSON: {exc.msg}"))
-                continue
-            if not isinstance(data, dict):
-                problems.append(Problem(str(path), f"line {n}", "each line must be an object"))
-                continue
-            rows.append((n, data))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for n, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    problems.append(Problem(str(path), f"line {n}", f"not valid JSON: {exc.msg}"))
+                    continue
+                except RecursionError:
+                    problems.append(Problem(str(path), f"line {n}", "nested too deeply to read"))
+                    continue
+                if not isinstance(data, dict):
+                    problems.append(Problem(str(path), f"line {n}", "each line must be an object"))
+                    continue
+                rows.append((n, data))
+    except UnicodeDecodeError as exc:
+        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return rows, problems
 
 
@@ -64,12 +70,12 @@ def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> Im
     for n, data in rows:
         where = f"line {n}"
         case_code, key = data.pop("case", None), data.pop("key", None)
-        if not case_code or case_code not in cases:
+        if not isinstance(case_code, str) or case_code not in cases:
             problems.append(Problem(str(path), f"{where}: case", f"unknown case {case_code!r}"))
             continue
-        if not key:
-            problems.append(Problem(str(path), f"{where}: key", "each row needs a unique key "
-                                    "(it makes re-running the import safe)"))
+        if not key or not isinstance(key, str):
+            problems.append(Problem(str(path), f"{where}: key", "each row needs a unique key, "
+                                    "as text (it makes re-running the import safe)"))
             continue
         if key in seen:
             problems.append(Problem(str(path), f"{where}: key", f"key {key!r} appears twice"))

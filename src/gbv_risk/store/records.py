@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..assessment import Assessment
 from ..errors import RecordError
@@ -109,7 +109,8 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
 
 def _get(s: Session, model, key: int, what: str, hint: str = ""):
     """The row with this id, or a RecordError that names what was looked for."""
-    row = s.get(model, key)
+    # an id past 64 bits cannot be in any table, and SQLite cannot even be asked about it
+    row = s.get(model, key) if -2**63 <= key < 2**63 else None
     if row is None:
         raise RecordError(f"no {what} #{key}{hint}")
     return row
@@ -343,9 +344,15 @@ def in_scope(q, district: str | None = None, mahalla: str | None = None,
     return q
 
 
+def in_force():
+    """Assessments no correction has replaced (a correction is a new row pointing back)."""
+    later = aliased(AssessmentRecord)
+    return ~select(later.id).where(later.supersedes_id == AssessmentRecord.id).exists()
+
+
 def list_cases(s: Session, district: str | None = None, mahalla: str | None = None,
                officer: str | None = None) -> list[dict[str, Any]]:
-    latest = (select(AssessmentRecord.id).where(AssessmentRecord.case_id == Case.id)
+    latest = (select(AssessmentRecord.id).where(AssessmentRecord.case_id == Case.id, in_force())
               .order_by(AssessmentRecord.date.desc(), AssessmentRecord.id.desc()).limit(1)
               .correlate(Case).scalar_subquery())
     q = (select(Case, Subject.code, AssessmentRecord.level, AssessmentRecord.date)

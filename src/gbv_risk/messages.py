@@ -1,0 +1,71 @@
+"""Messages of the program itself (command help, prompts, errors) in the team's languages.
+
+Data files carry their own text in every language (``i18n.Text``); what the code says is
+looked up here, in gettext catalogues kept as ``.po`` files beside this module (one per
+language, English being the message ids themselves). The catalogues are read with Babel when
+first needed, so there is no compiled file to forget to rebuild.
+
+The language is the one asked for (``--lang``), else GBV_RISK_LANG, else the locale of the
+session (LC_ALL, LC_MESSAGES, LANG: ``ru_RU.UTF-8`` is Russian), else English.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from .i18n import LANGUAGES
+
+CATALOGUES = Path(__file__).resolve().parent / "locale"
+_chosen: list[str] = []
+
+
+def resolve_language(explicit: str | None = None) -> str:
+    for value in (explicit, os.environ.get("GBV_RISK_LANG"), os.environ.get("LC_ALL"),
+                  os.environ.get("LC_MESSAGES"), os.environ.get("LANG")):
+        code = _code(value)
+        if code:
+            return code
+    return "en"
+
+
+def _code(value: str | None) -> str | None:
+    """'ru_RU.UTF-8' -> 'ru'; 'kaa_UZ' -> 'kaa'; 'uz_UZ@latin' -> 'uz'; unknown -> None."""
+    if not value:
+        return None
+    code = value.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def set_language(lang: str | None) -> str:
+    _chosen[:] = [resolve_language(lang)]
+    return _chosen[0]
+
+
+def language() -> str:
+    return _chosen[0] if _chosen else resolve_language()
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """msgid -> translation for one language; untranslated entries are left out so that they
+    fall back to English rather than to an empty string."""
+    path = CATALOGUES / f"{lang}.po"
+    if lang == "en" or not path.is_file():
+        return {}
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fh:
+        cat = read_po(fh, locale=None)
+    return {m.id: m.string for m in cat if m.id and isinstance(m.id, str) and m.string
+            and not m.fuzzy}
+
+
+def gettext(message: str) -> str:
+    if not message:
+        return message
+    return catalogue(language()).get(message, message)
+
+
+_ = gettext

@@ -1,0 +1,376 @@
+"""Backing up the case store and restoring a backup.
+
+A backup is only worth having if it can be trusted on the worst day, so: a backup file appears
+whole or not at all (it is written beside its final name and renamed into place, mode 0600
+because it holds identifying data); a restore first checks that the file is a gbv-risk
+database at a schema revision this version knows, never overwrites records unless told to,
+and replaces the target in one transaction, so a failed restore leaves it as it was.
+
+SQLite uses the online backup API (a consistent copy while others keep working). PostgreSQL
+uses ``pg_dump --format=custom`` and ``pg_restore``; the connection comes from the URL and the
+password goes through ``PGPASSWORD``, never the command line, where any user could read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, inspect, select, table
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from ..errors import BackupError, InputFileError
+from ..yamlio import exists, is_file
+from .db import display, engine_for
+from .migrate import MIGRATIONS
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_MAGIC = b"PGDMP"
+
+
+@dataclass(frozen=True)
+class Done:
+    revision: str
+    path: Path
+    size: int
+
+
+def known_revisions() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
+
+
+def _check_revision(rev: str | None, what: str) -> str:
+    if rev is None:
+        raise BackupError(f"{what} is not a gbv-risk database (no schema revision)")
+    if rev not in known_revisions():
+        raise BackupError(f"{what} is at schema {rev!r}, which this version of gbv-risk does "
+                          "not know (made by a newer version?); nothing was changed")
+    return rev
+
+
+def backup(url: str, dest: Path, force: bool = False) -> Done:
+    dest = Path(dest).expanduser()
+    try:
+        return _backup(url, dest, force)
+    except OSError as exc:                      # e.g. a name too long, a full disk
+        raise BackupError(f"{dest}: cannot write the backup: {exc.strerror}; no backup was "
+                          "written") from None
+
+
+def _backup(url: str, dest: Path, force: bool) -> Done:
+    if dest.is_dir():
+        raise BackupError(f"{dest} is a folder; name the backup file")
+    if not dest.parent.is_dir():
+        raise BackupError(f"{dest}: folder {dest.parent} does not exist")
+    if dest.exists() and not force:
+        raise BackupError(f"{dest} already exists; --force replaces it")
+    if _is_sqlite(url):
+        rev = _sqlite_backup(_sqlite_path(url, must_exist=True), dest)
+    else:
+        rev = _pg_backup(url, dest)
+    return Done(rev, dest, dest.stat().st_size)
+
+
+def restore(url: str, src: Path, force: bool = False) -> Done:
+    src = Path(src).expanduser()
+    if not is_file(src):
+        raise InputFileError(f"{src}: file not found" if not exists(src)
+                             else f"{src}: is not a file")
+    try:
+        with open(src, "rb") as fh:
+            head = fh.read(16)
+    except OSError as exc:
+        raise InputFileError(f"{src}: cannot read: {exc.strerror}") from None
+    kind = "sqlite" if head == SQLITE_MAGIC else "postgresql" if head.startswith(PG_MAGIC) else None
+    if kind is None:
+        raise BackupError(f"{src} is not a gbv-risk backup (neither an SQLite database nor a "
+                          "pg_dump custom-format archive); nothing was changed")
+    here = "sqlite" if _is_sqlite(url) else "postgresql"
+    if kind != here:
+        raise BackupError(f"{src} is a backup of {_NAMES[kind]} database; restore it into "
+                          f"{_NAMES[kind]} database, not {display(url)}")
+    try:
+        if kind == "sqlite":
+            rev = _sqlite_restore(src, _sqlite_path(url, must_exist=False), force)
+        else:
+            rev = _pg_restore(url, src, force)
+    except BackupError as exc:
+        if "nothing was changed" in exc.message:
+            raise
+        raise BackupError(f"{exc.message}; nothing was changed") from None
+    engine_for(url).dispose()        # pooled connections may hold plans for the old tables
+    return Done(rev, src, src.stat().st_size)
+
+
+_NAMES = {"sqlite": "an SQLite", "postgresql": "a PostgreSQL"}
+
+
+def _is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _refuse_if_holding_records(counts: dict[str, int], url: str, force: bool) -> None:
+    held = {t: n for t, n in counts.items() if n and t != "alembic_version"}
+    if held and not force:
+        biggest = ", ".join(f"{t} {n}" for t, n in sorted(held.items(), key=lambda x: -x[1])[:3])
+        raise BackupError(f"{display(url)} already holds records ({biggest}, ...); restoring "
+                          "would replace them all. Use --force if that is what you want; "
+                          "nothing was changed")
+
+
+@contextlib.contextmanager
+def _beside(dest: Path) -> Iterator[Path]:
+    """A private temporary file next to ``dest``, renamed over it only if the block succeeds:
+    a reader of ``dest`` sees the old file or the complete new one, never a partial one."""
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+        dir_fd = os.open(dest.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+# --- SQLite ----------------------------------------------------------------------------------
+
+def _sqlite_path(url: str, must_exist: bool) -> Path:
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        raise BackupError(f"{display(url)}: only an SQLite file can be backed up or restored")
+    path = Path(name)
+    if must_exist and not path.is_file():
+        raise BackupError(f"{display(url)}: there is no database file to back up")
+    return path
+
+
+def _ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+
+
+def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
+    try:
+        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.OperationalError:
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+
+
+def _sqlite_check(conn: sqlite3.Connection, what: str, pragma: str = "quick_check") -> None:
+    problems = [r[0] for r in conn.execute(f"PRAGMA {pragma}")]
+    if problems != ["ok"]:
+        raise BackupError(f"{what} is damaged: {'; '.join(problems[:3])}; nothing was changed")
+
+
+def _sqlite_backup(path: Path, dest: Path) -> str:
+    if dest.resolve() == path.resolve():
+        raise BackupError(f"{dest} is the database itself; choose another file")
+    try:
+        with contextlib.closing(_ro(path)) as src:
+            rev = _check_revision(_sqlite_revision(src), display(f"sqlite:///{path}"))
+            with _beside(dest) as tmp, contextlib.closing(sqlite3.connect(tmp)) as out:
+                src.backup(out)
+                # one self-contained file: no -wal beside it to lose when it is copied
+                out.execute("PRAGMA journal_mode=DELETE")
+                _sqlite_check(out, "the copy")
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path}: cannot back up: {exc}") from None
+    return rev
+
+
+def _sqlite_restore(src: Path, target: Path, force: bool) -> str:
+    try:
+        with contextlib.closing(_ro(src)) as bk:
+            _sqlite_check(bk, str(src), "integrity_check")     # indexes included
+            rev = _check_revision(_sqlite_revision(bk), str(src))
+            with contextlib.closing(sqlite3.connect(target, timeout=10)) as dst:
+                _refuse_if_holding_records(_sqlite_counts(dst), f"sqlite:///{target}", force)
+                bk.backup(dst)              # one write transaction: all pages or none
+                _sqlite_check(dst, str(target))
+    except sqlite3.Error as exc:
+        raise BackupError(f"cannot restore {src} into {target}: {exc}; nothing was "
+                          "changed") from None
+    return rev
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BackupError(f"{name} was not found on PATH; install the PostgreSQL client tools "
+                          "(the same major version as the server, or newer)")
+    return path
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def libpq_target(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq connection string for the URL without its password, and the environment that
+    carries the password, so neither the command line nor an error message ever shows it."""
+    u: URL = make_url(url)
+    parts = {"host": u.host, "port": str(u.port) if u.port else None, "user": u.username,
+             "dbname": u.database}
+    for key, value in u.query.items():
+        parts[key] = value if isinstance(value, str) else value[-1]
+    conninfo = " ".join(f"{k}={_quote(v)}" for k, v in parts.items() if v)
+    env = dict(os.environ)
+    if u.password is not None:
+        env["PGPASSWORD"] = str(u.password)
+    return conninfo, env
+
+
+def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, env=env, errors="replace")
+    except OSError as exc:
+        raise BackupError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise BackupError(f"{what}: {Path(args[0]).name} failed: {_last_lines(done.stderr)}")
+    return done.stdout
+
+
+def _pg_state(url: str) -> tuple[str | None, dict[str, int]]:
+    from .migrate import current
+
+    try:
+        eng = engine_for(url)
+        rev = current(url)
+        with eng.connect() as conn:
+            names = inspect(conn).get_table_names()
+            counts = {n: conn.execute(select(func.count()).select_from(table(n))).scalar_one()
+                      for n in names}
+    except (OperationalError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise BackupError(f"cannot open the database {display(url)}: {reason}") from None
+    return rev, counts
+
+
+def _pg_backup(url: str, dest: Path) -> str:
+    pg_dump = _tool("pg_dump")
+    rev = _check_revision(_pg_state(url)[0], display(url))
+    conninfo, env = libpq_target(url)
+    with _beside(dest) as tmp:
+        _run([pg_dump, "--format=custom", "--no-password", f"--file={tmp}",
+              f"--dbname={conninfo}"], f"backup of {display(url)}", env)
+        _pg_archive_revision(tmp)        # the file must read back before it replaces anything
+    return rev
+
+
+def _pg_archive_revision(path: Path) -> str:
+    script = _run([_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-",
+                   str(path)], f"{path} is not a readable backup")
+    lines = script.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("COPY ")
+              and "alembic_version" in ln]
+    rows = []
+    if starts:
+        for ln in lines[starts[0] + 1:]:
+            if ln == "\\.":
+                break
+            rows.append(ln)
+    return _check_revision(rows[0] if len(rows) == 1 else None, str(path))
+
+
+def _pg_restore(url: str, src: Path, force: bool) -> str:
+    pg_restore, psql = _tool("pg_restore"), _tool("psql")
+    rev = _pg_archive_revision(src)
+    _, counts = _pg_state(url)
+    _refuse_if_holding_records(counts, url, force)
+    # The target becomes exactly the backup: tables it has that the backup lacks (say, from a
+    # later migration) go too, or a later `db upgrade` would trip over them.
+    with engine_for(url).connect() as conn:
+        views = inspect(conn).get_view_names()
+    prologue = ["BEGIN;"]
+    if views:
+        prologue.append(f"DROP VIEW IF EXISTS {', '.join(_ident(v) for v in views)} CASCADE;")
+    if counts:
+        prologue.append(f"DROP TABLE IF EXISTS {', '.join(_ident(t) for t in counts)} CASCADE;")
+    engine_for(url).dispose()
+    conninfo, env = libpq_target(url)
+    what = f"restore of {src} into {display(url)} (nothing was changed)"
+    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c client_min_messages=warning".strip()
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as load_errors:
+        producer = subprocess.Popen(
+            [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction",
+             "--file=-", str(src)], stdout=subprocess.PIPE, stderr=errors)
+        consumer = subprocess.Popen(
+            [psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
+             f"--dbname={conninfo}"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=load_errors, env=env)
+        assert producer.stdout is not None and consumer.stdin is not None
+        try:
+            consumer.stdin.write(("\n".join(prologue) + "\n").encode())
+            produced = _pipe_unless_failed(producer, consumer.stdin)
+        except BrokenPipeError:         # psql stopped at an error: it has rolled back
+            producer.kill()
+            produced = producer.wait()
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                consumer.stdin.close()
+        loaded = consumer.wait()
+        if produced != 0:
+            raise BackupError(f"{what}: {src} is not a readable backup: {_last_lines(errors)}")
+        if loaded != 0:
+            raise BackupError(f"{what}: psql failed: {_last_lines(load_errors)}")
+    return rev
+
+
+TAIL = 1 << 16
+
+
+def _pipe_unless_failed(producer: subprocess.Popen, sink) -> int:
+    """Copy pg_restore's script to psql but hold back its last bytes, which carry the COMMIT,
+    until pg_restore has exited cleanly: a script cut short by a damaged archive then ends
+    without a COMMIT and psql's transaction is rolled back, instead of committing half."""
+    held = bytearray()
+    for chunk in iter(lambda: producer.stdout.read(TAIL), b""):
+        held += chunk
+        if len(held) > 2 * TAIL:
+            sink.write(held[:-TAIL])
+            del held[:-TAIL]
+    rc = producer.wait()
+    if rc == 0:
+        sink.write(held)
+    return rc
+
+
+def _last_lines(source) -> str:
+    """The end of a tool's complaint, from a string or a file it wrote to."""
+    if not isinstance(source, str):
+        source.seek(0)
+        source = source.read().decode("utf-8", errors="replace")
+    lines = [ln for ln in source.splitlines() if ln.strip() and "WARNING" not in ln]
+    return " / ".join(lines[-3:]) or "no message"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
