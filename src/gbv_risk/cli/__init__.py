@@ -55,7 +55,8 @@ def main(ctx: click.Context, db: str | None) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 unreadable file, 4 invalid assessment, 5 invalid rule set or
     instrument, 6 rule-set tests failed, 7 engine failure, 8 not found, 9 record refused
-    (nothing written), 10 key file missing or wrong (see `gbv-risk keys`).
+    (nothing written), 10 key file missing or wrong (see `gbv-risk keys`), 11 backup or
+    restore refused, 12 audit chain broken or outside your role or scope.
     """
     ctx.obj = {"db": db}
 
