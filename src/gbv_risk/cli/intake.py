@@ -82,8 +82,10 @@ class Texts:
 
 
 def pick_lang(given: str | None) -> str:
-    env = os.environ.get("GBV_RISK_LANG", "en")
-    return given or (env if env in LANGUAGES else "en")
+    """The command's --lang, else the run's (gbv-risk --lang, GBV_RISK_LANG, the locale)."""
+    from ..messages import language
+
+    return given if given in LANGUAGES else language()
 
 
 def _text(text, lang: str) -> str:
