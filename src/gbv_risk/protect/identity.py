@@ -39,7 +39,12 @@ def seal(ring: Keyring, field: str, subject_id: int, value: str, table: str = TA
     key = ring.current
     kid = key.id.encode("ascii")
     nonce = os.urandom(NONCE_BYTES)
-    ct = AESGCM(key.data).encrypt(nonce, value.encode("utf-8"), _aad(table, field, subject_id, key.id))
+    try:
+        clear = value.encode("utf-8")
+    except UnicodeEncodeError:      # e.g. a command-line argument that was not UTF-8
+        raise RecordError(f"{field}: not valid text (it holds bytes that are not UTF-8); "
+                          "nothing was written") from None
+    ct = AESGCM(key.data).encrypt(nonce, clear, _aad(table, field, subject_id, key.id))
     return bytes([VERSION, len(kid)]) + kid + nonce + ct
 
 
