@@ -66,6 +66,12 @@ def agencies() -> dict[str, Any]:
     return _agencies(str(resources.templates_dir() / "plans" / "step_agencies.yaml"))
 
 
+def phrases(lang: str) -> dict[str, str]:
+    """The plan's own step texts in ``lang`` (English where a text is missing)."""
+    data = _agencies(str(resources.templates_dir() / "plans" / "caseplan_strings.yaml"))
+    return {**data["en"], **(data.get(lang) or {})}
+
+
 def latest_assessment(s: Session, case_id: int, as_of: dt.date) -> AssessmentRecord | None:
     """The newest assessment in force: one that a correction replaced no longer counts."""
     return s.scalar(select(AssessmentRecord)
@@ -97,27 +103,29 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
         t = labels.get(kind, {}).get(key)
         return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
 
+    say = phrases(lang)
     by_rule = _rules_by_outcome(rs, {f.id for f in result.fired})
     for st in (x.id for x in plan.steps):
         c = cfg["steps"].get(st, {"agency": "prevention_inspector", "days": 7})
         steps.append(DatedStep(what=label("steps", st), agency=label("agencies", c["agency"]),
                                due=rec.date + dt.timedelta(days=c["days"]),
-                               because=by_rule.get(("step", st), "rule set"), team_only=True))
+                               because=by_rule.get(("step", st), say["because_rule_set"]),
+                               team_only=True))
     if team:
         for st in result.actions.safety_steps:
             c = cfg["safety_steps"].get(st, {"agency": "inson_centre", "days": 1})
             steps.append(DatedStep(what=label("safety_steps", st),
                                    agency=label("agencies", c["agency"]),
                                    due=rec.date + dt.timedelta(days=c["days"]),
-                                   because=by_rule.get(("safety", st), "rule set"),
+                                   because=by_rule.get(("safety", st), say["because_rule_set"]),
                                    team_only=True))
     enrolled = {e.programme: e for e in s.scalars(select(Enrolment)
                                                  .where(Enrolment.case_id == case.id))}
     for ref in (x.id for x in plan.referrals):
-        steps.append(DatedStep(what=f"Referral: {label('agencies', ref)}",
+        steps.append(DatedStep(what=say["referral"].format(agency=label("agencies", ref)),
                                agency=label("agencies", ref),
                                due=rec.date + dt.timedelta(days=cfg["referrals"]["default_days"]),
-                               because=by_rule.get(("referral", ref), "rule set")))
+                               because=by_rule.get(("referral", ref), say["because_rule_set"])))
     programmes = []
     for e in enrolled.values():
         nxt = s.scalar(select(func.min(SessionRecord.scheduled_on))
@@ -126,13 +134,15 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                               SessionRecord.outcome.is_(None)))
         programmes.append(f"{e.programme} ({e.status}, {e.provider})")
         if nxt and e.status in ("on_programme", "referred", "suspended"):
-            steps.append(DatedStep(what=f"Next session of {e.programme}", agency=e.provider,
-                                   due=nxt, because=f"enrolment #{e.id}"))
+            steps.append(DatedStep(what=say["next_session"].format(programme=e.programme),
+                                   agency=e.provider, due=nxt,
+                                   because=say["because_enrolment"].format(id=e.id)))
     answers = _answers_of(rs, rec.responses)
     for r in recommend(result, answers):
         if r.programme not in enrolled:
             prog = catalogue()[r.programme]
-            steps.append(DatedStep(what=f"Enrol in {prog.title.get(lang)} ({r.programme})",
+            steps.append(DatedStep(what=say["enrol"].format(title=prog.title.get(lang),
+                                                             programme=r.programme),
                                    agency=label("agencies", r.provider_type),
                                    due=rec.date + dt.timedelta(days=prog.start_within_days),
                                    because=r.why))
@@ -143,24 +153,24 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     if result.actions.reassess_by or triggers:
         due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
         steps.append(DatedStep(
-            what="Re-assessment", agency=label("agencies", cfg["reassessment"]["agency"]),
-            due=due, because="; ".join(triggers) or "re-assessment interval of the rule set"))
+            what=say["reassessment"], agency=label("agencies", cfg["reassessment"]["agency"]),
+            due=due, because="; ".join(triggers) or say["because_interval"]))
     status, reasons = "compliant", []
     if team:
         if found:
             status, reasons = found[0].status, found[0].reasons
             for st in found[0].steps:
                 steps.append(DatedStep(what=st, agency=case.officer, due=as_of,
-                                       because="compliance check", team_only=True))
+                                       because=say["because_compliance"], team_only=True))
         order = s.scalar(select(ProtectionOrder).where(ProtectionOrder.case_id == case.id,
                                                        ProtectionOrder.expires_on >= as_of)
                          .order_by(ProtectionOrder.expires_on.desc()).limit(1))
         if order:
-            steps.append(DatedStep(what=f"Protection order #{order.id} expires on "
-                                        f"{order.expires_on}: decide on extension",
+            steps.append(DatedStep(what=say["order_expiry"].format(order=order.id,
+                                                                    date=order.expires_on),
                                    agency=label("agencies", "prevention_inspector"),
                                    due=max(as_of, order.expires_on - dt.timedelta(days=7)),
-                                   because="order state", team_only=True))
+                                   because=say["because_order"], team_only=True))
     steps.sort(key=lambda x: (x.due, x.agency, x.what))
     seen: set[str] = set()
     steps = [x for x in steps if not (x.what in seen or seen.add(x.what))]   # earliest wins
