@@ -8,14 +8,13 @@ import datetime as dt
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from ..i18n import LANGUAGES
 from .context import DATE, db_url, today
-from .output import emit
+from .output import emit, write_atomic
 
 FORMATS = ("table", "json", "csv", "ics")
 COLUMNS = ["date", "time", "kind", "case", "what", "agency", "officer"]
@@ -120,29 +119,6 @@ def _send(data: bytes, output: str | None) -> None:
     if not output:
         click.get_binary_stream("stdout").write(data)
         return
-    _write_atomic(output, data)
+    write_atomic(output, data, name=f"--output {output}")
     click.echo(f"wrote {output}", err=True)
 
-
-def _write_atomic(path: str, data: bytes) -> None:
-    """Bytes, not text: an .ics file needs its CRLF line ends exactly, on every platform.
-    All or nothing, like every file gbv-risk writes."""
-    from ..errors import InputFileError
-
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise InputFileError(f"--output {path}: folder {target.parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputFileError(f"--output {path}: cannot write there ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise InputFileError(f"--output {path}: cannot write it ({exc.strerror})") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import re
 import shutil
-import tempfile
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +26,7 @@ from ..i18n import LANGUAGES
 from ..instrument import Instrument, Item, ItemType
 from ..intake import DRAFT_KIND, Intake, Outcome, Words, localized
 from .context import DATE, db_url, today
+from .output import write_atomic
 
 DEFAULT_INSTRUMENT = "ipv_intake"
 SUBJECT_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -109,24 +109,6 @@ def ask(prompt: str) -> str | None:
         return None
 
 
-def write_private(path: Path, text: str) -> None:
-    """All or nothing, and readable by the owner only from the first byte: the file holds
-    answers about a victim."""
-    if not path.parent.is_dir():
-        raise InputFileError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def drafts_dir() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "gbv-risk" / "drafts"
@@ -183,7 +165,7 @@ class Run:
         text = ("# gbv-risk intake draft. It holds sensitive answers: keep it private; it is "
                 "removed once the assessment is stored.\n"
                 + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-        write_private(self.path, text)
+        write_atomic(self.path, text, private=True)
 
 
 def show_item(run: Run) -> None:
@@ -361,7 +343,7 @@ def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any]) -> None
         message = t("stored", id=rec_id, case=run.meta["case"], level=result.level,
                     provisional=provisional, reassess=result.actions.reassess_by or "-")
     else:
-        write_private(run.out, assessment_yaml(doc))
+        write_atomic(run.out, assessment_yaml(doc), private=True)
         message = t("written", path=run.out, level=result.level, provisional=provisional)
     run.path.unlink(missing_ok=True)
     click.echo(message)

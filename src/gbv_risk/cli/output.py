@@ -47,16 +47,31 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | 
         table(rows, columns, title, wrap)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write all or nothing: a crash leaves the old file (or none), never half of the new."""
+def write_atomic(path: str | Path, data: str | bytes, *, private: bool = False,
+                 name: str | None = None) -> None:
+    """Write all or nothing: a crash leaves the old file (or none), never half of the new.
+    Bytes are written as they are (an .ics file needs its CRLF exactly); ``private`` files
+    are readable by the owner only from the first byte (drafts hold answers about a victim).
+    ``name`` is how messages call the file (e.g. ``--output x.ics``)."""
     target = Path(path)
-    if not target.parent.exists():
-        raise InputFileError(f"{path}: folder {target.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    name = name or str(path)
+    if not target.parent.is_dir():
+        raise InputFileError(f"{name}: folder {target.parent} does not exist")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputFileError(f"{name}: cannot write there ({exc.strerror})") from None
+    try:
+        if private:
+            os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputFileError(f"{name}: cannot write it ({exc.strerror})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

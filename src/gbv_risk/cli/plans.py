@@ -3,8 +3,6 @@ file."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -99,16 +97,8 @@ def _write_pdf(cp, header, output: str) -> None:
     font has is named, since on paper it would be an empty box."""
     from ..render.pdf import case_plan_pdf
 
-    target = Path(output)
     pdf = case_plan_pdf(cp, header)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf.data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(output, pdf.data)
     click.echo(f"wrote {output} ({pdf.pages} page{'s' * (pdf.pages != 1)})", err=True)
     if pdf.missing:
         chars = " ".join(f"{c} (U+{ord(c):04X})" for c in pdf.missing)

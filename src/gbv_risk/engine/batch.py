@@ -44,14 +44,20 @@ def _day_numbers(col: pd.Series) -> np.ndarray:
     return lut[codes]
 
 
+def distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """(code per row, distinct values); -1 is missing. A categorical column already is this;
+    categories no row uses are harmless (looked up, never reached)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy(), list(col.cat.categories)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
 def _choice_codes(col: pd.Series, choices: tuple[str, ...]) -> np.ndarray:
     """Choice answers coded by their position in the instrument (NaN when unknown), through a
     lookup table over the distinct values rather than a hash lookup per row."""
     pos = {c: float(i) for i, c in enumerate(choices)}
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, uniques = col.cat.codes.to_numpy(), col.cat.categories
-    else:
-        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    codes, uniques = distinct(col)
     lut = np.array([pos.get(u, np.nan) for u in uniques] + [np.nan])
     return lut[codes]
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.batch import BatchScorer
+from ..engine.batch import BatchScorer, distinct
 from ..errors import InputFileError, Problem
 from ..rulesets import RuleSet
 from .result_writer import ResultWriter, kind_of
@@ -107,15 +107,6 @@ def _parse_unique(item, value: Any) -> tuple[Any, bool]:
     return normal, why is None
 
 
-def _distinct(col: pd.Series) -> tuple[np.ndarray, list[Any]]:
-    """(code per row, distinct values); -1 is missing. A dictionary-read column already is
-    this; categories no row uses are harmless (they are parsed, never reported)."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy(), list(col.cat.categories)
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    return codes, list(uniques)
-
-
 def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tuple[
         dict[str, Any], pd.Series]:
     """Answers in the engine's normal form, one typed array per item (floats with NaN, choices
@@ -132,7 +123,7 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
 
     if "date" not in frame.columns:
         raise InputFileError(f"{source}: no 'date' column (the assessment date of each row)")
-    date_codes, date_values = _distinct(frame["date"])
+    date_codes, date_values = distinct(frame["date"])
     date_table = pd.to_datetime(pd.Series(date_values, dtype=object), errors="coerce",
                                 format="mixed").to_numpy(dtype="datetime64[D]")
     dates = pd.Series(np.append(date_table, np.datetime64("NaT"))[date_codes])
@@ -144,7 +135,7 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
             out[item.id] = missing if item.type.value != "date" else missing.astype(
                 "datetime64[D]")
             continue
-        codes, uniques = _distinct(frame[item.id])
+        codes, uniques = distinct(frame[item.id])
         parsed = [_parse_unique(item, u) for u in uniques]
         wrong_codes = [i for i, (_, ok) in enumerate(parsed) if not ok]
         if wrong_codes and (wrong := np.isin(codes, wrong_codes)).any():

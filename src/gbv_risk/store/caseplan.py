@@ -57,18 +57,18 @@ class CasePlan(BaseModel):
 
 
 @lru_cache(maxsize=2)
-def _agencies(path: str) -> dict[str, Any]:
+def _data_file(path: str) -> dict[str, Any]:
     data, _ = load_data(path)
     return data
 
 
 def agencies() -> dict[str, Any]:
-    return _agencies(str(resources.templates_dir() / "plans" / "step_agencies.yaml"))
+    return _data_file(str(resources.templates_dir() / "plans" / "step_agencies.yaml"))
 
 
 def phrases(lang: str) -> dict[str, str]:
     """The plan's own step texts in ``lang`` (English where a text is missing)."""
-    data = _agencies(str(resources.templates_dir() / "plans" / "caseplan_strings.yaml"))
+    data = _data_file(str(resources.templates_dir() / "plans" / "caseplan_strings.yaml"))
     return {**data["en"], **(data.get(lang) or {})}
 
 
