@@ -80,7 +80,23 @@ def check(out: Ran, args) -> None:
     assert "Traceback" not in out.stdout + out.stderr, where
     assert "internal error" not in out.stderr, where
     if out.returncode:
-        assert re.search(r"^(error|Error): .", out.stderr, re.M), where
+        assert ERROR_LINE.search(out.stderr), where
+
+
+def _error_prefixes() -> list[str]:
+    """'error' and click's 'Error' in every language: a command's --lang also sets the
+    language of its messages."""
+    from gbv_risk.messages import catalogue
+
+    out = {"error", "Error"}
+    for lang in ("ru", "uz", "kaa"):
+        table = catalogue(lang)
+        out.add(table.get("error: {message}", "error: {message}").split(":")[0])
+        out.add(table.get("Error: {message}", "Error: {message}").split(":")[0])
+    return sorted(out)
+
+
+ERROR_LINE = re.compile(rf"^({'|'.join(map(re.escape, _error_prefixes()))}): .", re.M)
 
 
 _names = itertools.count()
