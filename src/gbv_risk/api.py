@@ -15,6 +15,7 @@ from typing import Any
 from .assessment import Assessment, from_data, load_assessment
 from .cases import CaseOutcome, run_tests
 from .instrument import Instrument, available_instruments, load_instrument
+from .messages import _
 from .plan import Audience, Plan
 from .plan import build_plan as _build_plan
 from .render.plans import Format, render_plan
@@ -53,9 +54,11 @@ def build_plan(result: RiskResult, ruleset: RuleSet | str | None = None,
         ruleset or f"{result.ruleset}@{result.version}")
     if rs.compiled.content_hash != result.content_hash:
         from .errors import AssessmentError
-        raise AssessmentError(f"the result was scored with {result.ruleset}@{result.version} "
-                              f"#{result.content_hash[:12]}, which differs from the rule set "
-                              f"loaded now (#{rs.compiled.content_hash[:12]}); score again")
+        raise AssessmentError(_("the result was scored with {ruleset} #{scored_hash}, which "
+                                "differs from the rule set loaded now (#{loaded_hash}); "
+                                "score again").format(
+            ruleset=f"{result.ruleset}@{result.version}", scored_hash=result.content_hash[:12],
+            loaded_hash=rs.compiled.content_hash[:12]))
     return _build_plan(result, rs, audience, lang)
 
 

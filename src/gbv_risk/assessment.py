@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import AssessmentError, InputFileError, Problem
 from .instrument import Instrument, ItemType, load_instrument
+from .messages import _
 from .validation import problems_from
 from .yamlio import load_data, locate
 
@@ -34,7 +35,7 @@ class Override(BaseModel):
     @classmethod
     def _real_reason(cls, v: str) -> str:
         if not v.strip() or len(v.strip()) < 10:
-            raise ValueError("an override needs a written reason (at least a sentence)")
+            raise ValueError(_("an override needs a written reason (at least a sentence)"))
         return v.strip()
 
 
@@ -81,22 +82,26 @@ def parse_answer(item, value: Any) -> tuple[Any, str | None]:
             return (1 if v in YES else 0), None
         if isinstance(value, int) and value in (0, 1):
             return value, None
-        return None, f"expected yes, no or unknown, got {value!r}"
+        return None, _("expected yes, no or unknown, got {value}").format(value=repr(value))
     if t is ItemType.count:
         if isinstance(value, bool) or not isinstance(value, (int, str, float)):
-            return None, f"expected a whole number {item.min}..{item.max}, got {value!r}"
+            return None, _("expected a whole number {low}..{high}, got {value}").format(
+                low=item.min, high=item.max, value=repr(value))
         try:
             n = int(value) if not isinstance(value, float) or value.is_integer() else None
         except ValueError:
             n = None
         if n is None or (isinstance(value, str) and not value.strip().lstrip("-").isdigit()):
-            return None, f"expected a whole number {item.min}..{item.max}, got {value!r}"
+            return None, _("expected a whole number {low}..{high}, got {value}").format(
+                low=item.min, high=item.max, value=repr(value))
         if not item.min <= n <= item.max:
-            return None, f"{n} is out of range {item.min}..{item.max}"
+            return None, _("{value} is out of range {low}..{high}").format(
+                value=n, low=item.min, high=item.max)
         return n, None
     if t is ItemType.choice:
         if value not in item.choice_values:
-            return None, f"{value!r} is not one of {list(item.choice_values)}"
+            return None, _("{value} is not one of {choices}").format(
+                value=repr(value), choices=list(item.choice_values))
         return value, None
     if isinstance(value, str) and value.strip().lower() in ("none", "not_applicable", "n/a"):
         return "none", None
@@ -107,7 +112,8 @@ def parse_answer(item, value: Any) -> tuple[Any, str | None]:
             return value, None
         return dt.date.fromisoformat(str(value)), None
     except ValueError:
-        return None, f"expected a date YYYY-MM-DD, none (no such date) or unknown, got {value!r}"
+        return None, _("expected a date YYYY-MM-DD, none (no such date) or unknown, "
+                       "got {value}").format(value=repr(value))
 
 
 EARLIEST = dt.date(1900, 1, 1)
@@ -120,28 +126,33 @@ def validate(inp: AssessmentInput, source: str, raw: Any = None,
     try:
         inst: Instrument = load_instrument(key)
     except Exception as exc:  # NotFoundError: name the file and the field
-        raise AssessmentError(f"{source}: instrument: {getattr(exc, 'message', exc)}") from None
+        raise AssessmentError(_("{source}: instrument: {reason}").format(
+            source=source, reason=getattr(exc, "message", exc))) from None
     problems: list[Problem] = []
     date = inp.date or (today or dt.date.today())
     if date > (today or dt.date.today()):
         problems.append(Problem(source, locate(raw, ("date",)),
-                                f"assessment date {date} is in the future"))
+                                _("assessment date {date} is in the future").format(date=date)))
     if date < EARLIEST:     # scoring counts back from it, past the first date Python holds
         problems.append(Problem(source, locate(raw, ("date",)),
-                                f"assessment date {date} is before {EARLIEST}"))
+                                _("assessment date {date} is before {earliest}").format(
+                                    date=date, earliest=EARLIEST)))
     answers: dict[str, Any] = {}
     for k in inp.responses:
         if k not in inst.by_id:
             near = _near(k, inst.by_id)
-            problems.append(Problem(source, locate(raw, ("responses", k)),
-                                    f"unknown item {k!r} for instrument {inst.key}" + near))
+            reason = (_("unknown item {item} for instrument {instrument}").format(
+                item=repr(k), instrument=inst.key) if near is None else
+                _("unknown item {item} for instrument {instrument}; did you mean {near}?").format(
+                    item=repr(k), instrument=inst.key, near=repr(near)))
+            problems.append(Problem(source, locate(raw, ("responses", k)), reason))
     for item in inst.items:
         if item.id not in inp.responses:
             if item.required:
                 problems.append(Problem(source, f"responses.{item.id}",
-                                        f"required item is missing (answer it, or write "
-                                        f"'unknown' if it could not be established); allowed: "
-                                        f"{item.allowed()}"))
+                                        _("required item is missing (answer it, or write "
+                                          "'unknown' if it could not be established); allowed: "
+                                          "{allowed}").format(allowed=item.allowed())))
             answers[item.id] = None
             continue
         value, why = parse_answer(item, inp.responses[item.id])
@@ -149,30 +160,32 @@ def validate(inp: AssessmentInput, source: str, raw: Any = None,
             problems.append(Problem(source, locate(raw, ("responses", item.id)), why))
         elif item.type is ItemType.date and isinstance(value, dt.date) and value > date:
             problems.append(Problem(source, locate(raw, ("responses", item.id)),
-                                    f"{value} is after the assessment date {date}"))
+                                    _("{value} is after the assessment date {date}").format(
+                                        value=value, date=date)))
         answers[item.id] = value
     if problems:
-        raise AssessmentError(f"{source}: the assessment is not valid for {inst.key} "
-                              f"({len(problems)} problem(s))", problems)
+        raise AssessmentError(_("{source}: the assessment is not valid for {instrument} "
+                                "({count} problem(s))").format(
+            source=source, instrument=inst.key, count=len(problems)), problems)
     return Assessment(instrument=inst.key, date=date, subject=inp.subject, assessor=inp.assessor,
                       ruleset=inp.ruleset, answers=answers, notes=inp.notes,
                       override=inp.override, source=source)
 
 
-def _near(key: str, known: dict) -> str:
+def _near(key: str, known: dict) -> str | None:
     import difflib
     close = difflib.get_close_matches(key, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return close[0] if close else None
 
 
 def from_data(data: Any, source: str, today: dt.date | None = None) -> Assessment:
     if not isinstance(data, dict):
-        raise AssessmentError(f"{source}: an assessment must be a mapping with instrument, "
-                              "date and responses")
+        raise AssessmentError(_("{source}: an assessment must be a mapping with instrument, "
+                                "date and responses").format(source=source))
     try:
         inp = AssessmentInput.model_validate(data)
     except ValidationError as exc:
-        raise AssessmentError(f"{source}: not a valid assessment",
+        raise AssessmentError(_("{source}: not a valid assessment").format(source=source),
                               problems_from(exc, data, source)) from None
     return validate(inp, source, data, today)
 

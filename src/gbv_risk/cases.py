@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .assessment import Assessment, Override, parse_answer
 from .dsl.schema import TestCase
 from .errors import GbvRiskError
+from .messages import _
 from .result import RiskResult
 from .rulesets import RuleSet
 from .scoring import score
@@ -46,7 +47,8 @@ def check(result: RiskResult, case: TestCase) -> list[str]:
     out = []
 
     def diff(what, want, got):
-        out.append(f"{what}: expected {want!r}, got {got!r}")
+        out.append(_("{what}: expected {want}, got {got}").format(
+            what=what, want=repr(want), got=repr(got)))
 
     if e.level is not None and result.level != e.level:
         diff("level", e.level, result.level)
@@ -55,10 +57,11 @@ def check(result: RiskResult, case: TestCase) -> list[str]:
     fired = {f.id for f in result.fired}
     missing = [r for r in e.fired if r not in fired]
     if missing:
-        out.append(f"fired: expected {missing} to fire; fired {sorted(fired)}")
+        out.append(_("fired: expected {missing} to fire; fired {fired}").format(
+            missing=missing, fired=sorted(fired)))
     extra = [r for r in e.not_fired if r in fired]
     if extra:
-        out.append(f"not_fired: {extra} fired but should not")
+        out.append(_("not_fired: {extra} fired but should not").format(extra=extra))
     if e.derived is not None and sorted(e.derived) != sorted(result.derived):
         diff("derived", sorted(e.derived), result.derived)
     for name, got in (("flags", result.flags), ("referrals", result.actions.referrals),
@@ -67,7 +70,8 @@ def check(result: RiskResult, case: TestCase) -> list[str]:
         want = getattr(e, name)
         lacking = [x for x in want if x not in got]
         if lacking:
-            out.append(f"{name}: expected {lacking} among {got}")
+            out.append(_("{what}: expected {lacking} among {got}").format(
+                what=name, lacking=lacking, got=got))
     if e.intensity is not None and result.actions.intensity != e.intensity:
         diff("intensity", e.intensity, result.actions.intensity)
     if e.reassess_within_days is not None and \
@@ -87,12 +91,12 @@ def run_case(rs: RuleSet, case: TestCase) -> CaseOutcome:
         durable = score(a, rs, engine="durable", explain=False)
         plain = score(a, rs, engine="reference", explain=False)
     except GbvRiskError as exc:
-        outcome.failures.append(f"error: {exc.message}")
+        outcome.failures.append(_("error: {message}").format(message=exc.message))
         return outcome
     outcome.result = durable
     outcome.failures = check(durable, case)
     if durable.model_dump() != plain.model_dump():
-        outcome.failures.append("the durable-rules engine and the plain evaluator disagree")
+        outcome.failures.append(_("the durable-rules engine and the plain evaluator disagree"))
     return outcome
 
 

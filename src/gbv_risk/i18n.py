@@ -12,12 +12,16 @@ REQUIRED_LANGUAGES = ("en", "ru")
 class Text(RootModel[dict[str, str]]):
     @model_validator(mode="after")
     def _languages(self):
+        from .messages import _  # imported here: messages imports LANGUAGES from this module
+
         unknown = sorted(set(self.root) - set(LANGUAGES))
         if unknown:
-            raise ValueError(f"unknown language code(s) {unknown}; use {list(LANGUAGES)}")
+            raise ValueError(_("unknown language code(s) {codes}; use {languages}").format(
+                codes=unknown, languages=list(LANGUAGES)))
         missing = [lang for lang in REQUIRED_LANGUAGES if not (self.root.get(lang) or "").strip()]
         if missing:
-            raise ValueError(f"text is missing in {missing} (required: {list(REQUIRED_LANGUAGES)})")
+            raise ValueError(_("text is missing in {missing} (required: {required})").format(
+                missing=missing, required=list(REQUIRED_LANGUAGES)))
         return self
 
     def get(self, lang: str = "en") -> str:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from . import resources
 from .errors import DefinitionError, NotFoundError, Problem
 from .i18n import Text
+from .messages import _
 from .validation import parse_model
 from .yamlio import is_file, load_data
 
@@ -70,19 +71,19 @@ class Item(Frozen):
     def _type_fields(self):
         if self.type is ItemType.count:
             if self.min is None or self.max is None:
-                raise ValueError("a count item needs integer 'min' and 'max'")
+                raise ValueError(_("a count item needs integer 'min' and 'max'"))
             if self.min < 0 or self.max <= self.min:
-                raise ValueError("a count item needs 0 <= min < max")
+                raise ValueError(_("a count item needs 0 <= min < max"))
         elif self.min is not None or self.max is not None:
-            raise ValueError("'min' and 'max' belong to count items only")
+            raise ValueError(_("'min' and 'max' belong to count items only"))
         if self.type is ItemType.choice:
             if not self.choices or len(self.choices) < 2:
-                raise ValueError("a choice item needs at least two 'choices'")
+                raise ValueError(_("a choice item needs at least two 'choices'"))
             values = [c.value for c in self.choices]
             if len(set(values)) != len(values):
-                raise ValueError("choice values must be unique")
+                raise ValueError(_("choice values must be unique"))
         elif self.choices is not None:
-            raise ValueError("'choices' belong to choice items only")
+            raise ValueError(_("'choices' belong to choice items only"))
         return self
 
     @property
@@ -118,12 +119,15 @@ class Instrument(Frozen):
         seen: set[str] = set()
         for i, item in enumerate(self.items):
             if item.id in seen:
-                raise ValueError(f"items[{i}]: duplicate item id {item.id!r}")
+                raise ValueError(_("items[{index}]: duplicate item id {item}").format(
+                    index=i, item=repr(item.id)))
             seen.add(item.id)
             if item.domain not in domains:
                 raise ValueError(
-                    f"items[{i}] ({item.id}): unknown domain {item.domain!r}; "
-                    f"declared: {sorted(domains)}"
+                    _("items[{index}] ({item}): unknown domain {domain}; "
+                      "declared: {declared}").format(
+                        index=i, item=item.id, domain=repr(item.domain),
+                        declared=sorted(domains))
                 )
         return self
 
@@ -141,8 +145,8 @@ class Instrument(Frozen):
 
 def parse_instrument(data: Any, source: str) -> Instrument:
     if not isinstance(data, dict):
-        raise DefinitionError(f"{source}: an instrument file must be a mapping",
-                              [Problem(source, "", "expected keys instrument, version, items")])
+        raise DefinitionError(_("{source}: an instrument file must be a mapping").format(
+            source=source), [Problem(source, "", _("expected keys instrument, version, items"))])
     return parse_model(Instrument, data, source, "instrument")
 
 
@@ -180,12 +184,14 @@ def load_instrument(key: str) -> Instrument:
     versions = sorted((k for k in cat if k.split("@")[0] == key), key=_version_key)
     if "@" not in key and versions:
         return load_instrument_file(cat[versions[-1]])
-    known = ", ".join(sorted(cat)) or "none"
+    known = ", ".join(sorted(cat)) or _("none")
     name = key.split("@")[0]
     if "@" in key and any(k.split("@")[0] == name for k in cat):
-        raise NotFoundError(f"instrument {name!r} has no version {key.split('@')[1]!r}; "
-                            f"available: {known}")
-    raise NotFoundError(f"unknown instrument {key!r}; available: {known}")
+        raise NotFoundError(_("instrument {name} has no version {version}; "
+                              "available: {known}").format(
+            name=repr(name), version=repr(key.split("@")[1]), known=known))
+    raise NotFoundError(_("unknown instrument {key}; available: {known}").format(
+        key=repr(key), known=known))
 
 
 def _version_key(key: str) -> tuple:
@@ -200,4 +206,4 @@ def parse_date(value: Any) -> dt.date:
         return value
     if isinstance(value, str):
         return dt.date.fromisoformat(value)
-    raise ValueError("expected a date as YYYY-MM-DD")
+    raise ValueError(_("expected a date as YYYY-MM-DD"))

@@ -13,8 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .messages import _
 from .result import RiskResult
 from .rulesets import RuleSet
+from .summary import rationale_text
 
 Audience = Literal["team", "subject"]
 
@@ -69,8 +71,10 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
     # says what he must do and when, and leaves the reasons to his case worker.
     reasons = []
     for f in result.fired if team else ():
-        detail = f"total {result.total}" if f.kind == "threshold" else f.source
-        reasons.append(PlanItem(id=f.id, label=f.rationale, kind="reason", detail=detail))
+        detail = (_("total {total}").format(total=result.total) if f.kind == "threshold"
+                  else f.source)
+        reasons.append(PlanItem(id=f.id, label=rationale_text(rs, f, lang), kind="reason",
+                                detail=detail))
     withheld = 0 if team else len(result.fired)
 
     def labelled(kind: str, ids: list[str], vocab: str) -> list[PlanItem]:

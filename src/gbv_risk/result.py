@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 class FiredRule(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str
-    rationale: str
+    rationale: str      # English, whatever the language: shown via summary.rationale_text
     source: str
     kind: str = "rule"
     victim_informed: bool = False

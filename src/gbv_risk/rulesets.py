@@ -14,6 +14,7 @@ from .dsl.schema import TestCase
 from .engine.ir import CompiledRuleSet
 from .errors import DefinitionError, NotFoundError, Problem
 from .instrument import Instrument, load_instrument
+from .messages import _
 from .yamlio import locate
 
 
@@ -41,21 +42,26 @@ def _check_tests(eff: Effective, inst: Instrument, rs: CompiledRuleSet) -> list[
         for k, v in case.responses.items():
             item = inst.by_id.get(k)
             if item is None:
-                problems.append(Problem(eff.source, where, f"test {case.name!r}: unknown item {k!r}"))
+                problems.append(Problem(eff.source, where, _("test {name}: unknown item {item}").format(
+                    name=repr(case.name), item=repr(k))))
                 continue
-            _, why = parse_answer(item, v)
+            _value, why = parse_answer(item, v)
             if why:
-                problems.append(Problem(eff.source, where, f"test {case.name!r}: {k}: {why}"))
+                problems.append(Problem(eff.source, where, _("test {name}: {item}: {reason}").format(
+                    name=repr(case.name), item=k, reason=why)))
         e = case.expect
         for lvl in (e.level, e.computed_level):
             if lvl is not None and lvl not in rs.levels:
-                problems.append(Problem(eff.source, where, f"test {case.name!r}: unknown level {lvl!r}"))
+                problems.append(Problem(eff.source, where, _("test {name}: unknown level {level}").format(
+                    name=repr(case.name), level=repr(lvl))))
         for rid in (*e.fired, *e.not_fired):
             if rid not in rule_ids:
-                problems.append(Problem(eff.source, where, f"test {case.name!r}: no rule {rid!r}"))
+                problems.append(Problem(eff.source, where, _("test {name}: no rule {rule}").format(
+                    name=repr(case.name), rule=repr(rid))))
         if e.intensity is not None and e.intensity not in rs.intensities:
             problems.append(Problem(eff.source, where,
-                                    f"test {case.name!r}: unknown intensity {e.intensity!r}"))
+                                    _("test {name}: unknown intensity {intensity}").format(
+                                        name=repr(case.name), intensity=repr(e.intensity))))
     return problems
 
 
@@ -65,13 +71,14 @@ def load_path(path: Path | str) -> RuleSet:
     try:
         inst = load_instrument(ref)
     except NotFoundError as exc:
-        raise DefinitionError(f"{eff.source}: bad instrument", [
+        raise DefinitionError(_("{source}: bad instrument").format(source=eff.source), [
             Problem(eff.source, locate(eff.raw, ("instrument",)) or "instrument", exc.message)
         ]) from None
     compiled = compile_ruleset(eff, inst)
     problems = _check_tests(eff, inst, compiled)
     if problems:
-        raise DefinitionError(f"{eff.source}: invalid embedded tests", problems)
+        raise DefinitionError(_("{source}: invalid embedded tests").format(source=eff.source),
+                              problems)
     return RuleSet(compiled, eff, inst, Path(path))
 
 
@@ -85,8 +92,8 @@ def load_ruleset(ref: str | Path) -> RuleSet:
     path = find_ruleset(str(ref))
     rs = _load_cached(str(path.resolve()), path.stat().st_mtime)
     if "@" in str(ref) and not Path(ref).suffix and rs.key != str(ref):
-        raise NotFoundError(f"{path} holds {rs.key}, not {ref}; shipped files are named "
-                            "<id>-<version>.yaml")
+        raise NotFoundError(_("{file} holds {key}, not {ref}; shipped files are named "
+                              "<id>-<version>.yaml").format(file=path, key=rs.key, ref=ref))
     return rs
 
 
@@ -98,6 +105,6 @@ def default_ruleset_for(instrument_key: str) -> str:
     """The shipped rule set for an instrument that is extended by nothing it does not name."""
     key = default_for_instrument(instrument_key)
     if key is None:
-        raise NotFoundError(f"no shipped rule set scores instrument {instrument_key!r}; "
-                            "pass --ruleset")
+        raise NotFoundError(_("no shipped rule set scores instrument {instrument}; "
+                              "pass --ruleset").format(instrument=repr(instrument_key)))
     return key

@@ -11,6 +11,7 @@ from .engine.aggregate import aggregate, level_of
 from .engine.features import build_fact, contributions
 from .engine.reference import evaluate as reference_evaluate
 from .errors import AssessmentError, Problem
+from .messages import _
 from .provisional import bounds, candidates
 from .result import Actions, Contribution, FiredRule, LevelChange, OverrideRecord, RiskResult
 from .rulesets import RuleSet, default_ruleset_for, load_ruleset
@@ -31,8 +32,9 @@ def resolve_ruleset(a: Assessment, ruleset: RuleSet | str | None) -> RuleSet:
     else:
         rs = load_ruleset(ruleset or a.ruleset or default_ruleset_for(a.instrument))
     if rs.instrument.key != a.instrument:
-        raise AssessmentError(f"{a.source}: instrument {a.instrument} is not scored by rule set "
-                              f"{rs.key} (it scores {rs.instrument.key})")
+        raise AssessmentError(_("{source}: instrument {instrument} is not scored by rule set "
+                                "{ruleset} (it scores {scored})").format(
+            source=a.source, instrument=a.instrument, ruleset=rs.key, scored=rs.instrument.key))
     return rs
 
 
@@ -64,15 +66,17 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
     if a.override is not None:
         o = a.override
         if o.level not in levels:
-            raise AssessmentError(f"{a.source}: override.level: unknown level {o.level!r}; "
-                                  f"levels: {list(levels)}")
+            raise AssessmentError(_("{source}: override.level: unknown level {level}; "
+                                    "levels: {levels}").format(
+                source=a.source, level=repr(o.level), levels=list(levels)))
         rank = levels.index(o.level)
         if rank < out.level and not rs.lowering_override_allowed:
             raise AssessmentError(
-                f"{a.source}: override.level: rule set {rs.key} does not allow lowering the "
-                f"level by professional judgement ({levels[out.level]} -> {o.level}); record "
-                "the disagreement in the reason and keep the computed level",
-                [Problem(a.source, "override.level", "lowering is not allowed")])
+                _("{source}: override.level: rule set {ruleset} does not allow lowering the "
+                  "level by professional judgement ({computed} -> {level}); record "
+                  "the disagreement in the reason and keep the computed level").format(
+                    source=a.source, ruleset=rs.key, computed=levels[out.level], level=o.level),
+                [Problem(a.source, "override.level", _("lowering is not allowed"))])
         final = rank
         override = OverrideRecord(level=o.level, reason=o.reason, by=o.by)
     reassess_by = (a.date + dt.timedelta(days=out.reassess_days)) if out.reassess_days else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .result import RiskResult
+from .messages import _
+from .result import FiredRule, RiskResult
 from .rulesets import RuleSet
 
 
@@ -11,26 +12,55 @@ def _lbl(rs: RuleSet, kind: str, key: str, lang: str) -> str:
     return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
 
 
+def rationale_text(rs: RuleSet, f: FiredRule, lang: str) -> str:
+    """Why a fired rule fired, in ``lang``. The result stores the English, and English is
+    shown exactly as stored; a rule's other languages come from the rule set, a threshold's
+    from the program's messages with the level's label in ``lang``."""
+    if lang == "en":
+        return f.rationale
+    if f.kind == "threshold" and f.id.startswith("threshold."):
+        level = f.id.split(".", 1)[1]
+        return _("Total score reaches the threshold for {level}").format(
+            level=_lbl(rs, "levels", level, lang))
+    return rs.compiled.rationale(f.id, lang, f.rationale)
+
+
 def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = False) -> str:
     L = []
-    head = f"Risk level: {_lbl(rs, 'levels', r.level, lang).upper()}"
+
+    def level(code: str) -> str:
+        return _lbl(rs, "levels", code, lang)
+
+    def level_or_code(code: str) -> str:
+        # English has always named the level by its id in these lines; other languages by label
+        return code if lang == "en" else level(code)
+
+    head = _("Risk level: {level}").format(level=level(r.level).upper())
     if r.override:
-        head += (f"  (raised by professional judgement from "
-                 f"{_lbl(rs, 'levels', r.computed_level, lang)}: {r.override.reason})")
+        head += "  " + _("(raised by professional judgement from {level}: {reason})").format(
+            level=level(r.computed_level), reason=r.override.reason)
     L.append(head)
     if r.provisional:
         lo, hi = r.level_range
-        exact = "" if r.range_exact else " (too many unanswered items to narrow it)"
-        L.append(f"PROVISIONAL: with the unanswered items it could be anywhere from "
-                 f"{_lbl(rs, 'levels', lo, lang)} to {_lbl(rs, 'levels', hi, lang)}{exact}")
+        if r.range_exact:
+            L.append(_("PROVISIONAL: with the unanswered items it could be anywhere from "
+                       "{low} to {high}").format(low=level(lo), high=level(hi)))
+        else:
+            L.append(_("PROVISIONAL: with the unanswered items it could be anywhere from "
+                       "{low} to {high} (too many unanswered items to narrow it)").format(
+                low=level(lo), high=level(hi)))
         if r.decisive_unanswered:
-            L.append("  answer these to settle it: " + ", ".join(r.decisive_unanswered))
+            L.append("  " + _("answer these to settle it: {items}").format(
+                items=", ".join(r.decisive_unanswered)))
     elif r.unanswered:
-        L.append(f"Unanswered: {', '.join(r.unanswered)} (none of them could change the level)")
-    L.append(f"Case {r.subject or '-'}, assessed {r.assessment_date}; rule set "
-             f"{r.ruleset}@{r.version} #{r.content_hash[:12]}; instrument {r.instrument}")
+        L.append(_("Unanswered: {items} (none of them could change the level)").format(
+            items=", ".join(r.unanswered)))
+    L.append(_("Case {subject}, assessed {date}; rule set {ruleset} #{content_hash}; "
+               "instrument {instrument}").format(
+        subject=r.subject or "-", date=r.assessment_date, ruleset=f"{r.ruleset}@{r.version}",
+        content_hash=r.content_hash[:12], instrument=r.instrument))
     scores = ", ".join(f"{d} {s}" for d, s in r.scores.items())
-    L.append(f"Score: total {r.total} ({scores})")
+    L.append(_("Score: total {total} ({scores})").format(total=r.total, scores=scores))
     sets_level = {r_.id for r_ in rs.compiled.rules
                   if any(o.kind in ("level", "derive") for o in r_.outcomes)}
     why = [f for f in r.fired if f.kind == "rule" and f.id in sets_level]
@@ -38,42 +68,60 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
     thresholds = [f for f in r.fired if f.kind == "threshold"]
     top = max(thresholds, key=lambda f: rs.compiled.levels.index(f.id.split(".", 1)[1]),
               default=None)
+
+    def reason(f: FiredRule) -> str:
+        return "  - " + rationale_text(rs, f, lang) + (f"  [{f.id}; {f.source}]" if explain
+                                                         else "")
+
     if why or top:
-        L.append("Why this level:")
+        L.append(_("Why this level:"))
         if top:
-            L.append(f"  - {top.rationale} (total {r.total})" + (f"  [{top.id}]" if explain else ""))
-        L += [f"  - {f.rationale}" + (f"  [{f.id}; {f.source}]" if explain else "") for f in why]
+            L.append("  - " + _("{reason} (total {total})").format(
+                reason=rationale_text(rs, top, lang), total=r.total)
+                + (f"  [{top.id}]" if explain else ""))
+        L += [reason(f) for f in why]
     if then:
-        L.append("What follows:")
-        L += [f"  - {f.rationale}" + (f"  [{f.id}; {f.source}]" if explain else "") for f in then]
+        L.append(_("What follows:"))
+        L += [reason(f) for f in then]
     if r.flags:
-        L.append("Red flags: " + ", ".join(_lbl(rs, "flags", x, lang) for x in r.flags))
+        L.append(_("Red flags: {flags}").format(
+            flags=", ".join(_lbl(rs, "flags", x, lang) for x in r.flags)))
     a = r.actions
     if a.intensity:
-        L.append(f"Programme intensity: {_lbl(rs, 'intensities', a.intensity, lang)}")
+        L.append(_("Programme intensity: {intensity}").format(
+            intensity=_lbl(rs, "intensities", a.intensity, lang)))
     if a.referrals:
-        L.append("Referrals: " + ", ".join(_lbl(rs, "agencies", x, lang) for x in a.referrals))
+        L.append(_("Referrals: {agencies}").format(
+            agencies=", ".join(_lbl(rs, "agencies", x, lang) for x in a.referrals)))
     if a.safety_steps:
-        L.append("Victim safety: " + ", ".join(_lbl(rs, "safety_steps", x, lang)
-                                               for x in a.safety_steps))
+        L.append(_("Victim safety: {steps}").format(
+            steps=", ".join(_lbl(rs, "safety_steps", x, lang) for x in a.safety_steps)))
     if a.steps:
-        L.append("Next steps: " + ", ".join(_lbl(rs, "steps", x, lang) for x in a.steps))
+        L.append(_("Next steps: {steps}").format(
+            steps=", ".join(_lbl(rs, "steps", x, lang) for x in a.steps)))
     if a.reassess_by:
-        trig = (" or at once on " + ", ".join(_lbl(rs, "triggers", x, lang) for x in a.reassess_on)
-                if a.reassess_on else "")
-        L.append(f"Re-assess by {a.reassess_by} ({a.reassess_within_days} days){trig}")
+        if a.reassess_on:
+            L.append(_("Re-assess by {date} ({days} days) or at once on {triggers}").format(
+                date=a.reassess_by, days=a.reassess_within_days,
+                triggers=", ".join(_lbl(rs, "triggers", x, lang) for x in a.reassess_on)))
+        else:
+            L.append(_("Re-assess by {date} ({days} days)").format(
+                date=a.reassess_by, days=a.reassess_within_days))
     if explain:
-        L.append("Item contributions:")
+        L.append(_("Item contributions:"))
         if not r.contributions:
-            L.append("  (no weighted item added points)")
+            L.append("  " + _("(no weighted item added points)"))
         for c in sorted(r.contributions, key=lambda c: (-c.points, c.item)):
             L.append(f"  {c.points:+3d}  {c.item} = {c.answer}  ({c.domain})")
         if r.derived:
-            L.append("Derived facts: " + ", ".join(_lbl(rs, "facts", x, lang) for x in r.derived))
+            L.append(_("Derived facts: {facts}").format(
+                facts=", ".join(_lbl(rs, "facts", x, lang) for x in r.derived)))
         if r.level_changes:
-            L.append("Dynamic items that would change the level:")
+            L.append(_("Dynamic items that would change the level:"))
             for ch in r.level_changes:
-                L.append(f"  {ch.item}: {ch.answer} -> {ch.if_answered} gives {ch.level}")
+                L.append("  " + _("{item}: {answer} -> {if_answered} gives {level}").format(
+                    item=ch.item, answer=ch.answer, if_answered=ch.if_answered,
+                    level=level_or_code(ch.level)))
         else:
-            L.append("No single change to a dynamic item would change the level.")
+            L.append(_("No single change to a dynamic item would change the level."))
     return "\n".join(L)

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import InputFileError
+from .messages import _
 
 
 class Marked(dict):
@@ -39,7 +40,8 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
 
 def _refuse_tag(loader, suffix, node):  # pragma: no cover - signature fixed by PyYAML
     raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag!r} is not allowed (rule files never create objects)",
+        None, None,
+        _("tag {tag} is not allowed (rule files never create objects)").format(tag=repr(node.tag)),
         node.start_mark,
     )
 
@@ -53,12 +55,12 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Marked:
             key = key.isoformat()
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be plain scalars", key_node.start_mark
+                None, None, _("mapping keys must be plain scalars"), key_node.start_mark
             )
         skey = str(key) if not isinstance(key, str) else key
         if skey in out:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {skey!r}", key_node.start_mark
+                None, None, _("duplicate key {key}").format(key=repr(skey)), key_node.start_mark
             )
         out[skey] = loader.construct_object(value_node, deep=True)
         out.lines[skey] = key_node.start_mark.line + 1
@@ -80,8 +82,9 @@ def _check_tags(node: yaml.Node, source: str) -> None:
             tag.startswith("!") and not tag.startswith("tag:yaml.org,2002:")
         ):
             raise InputFileError(
-                f"{source}: line {n.start_mark.line + 1}: tag {tag!r} is not allowed "
-                "(files are data; they can never create objects or run code)"
+                _("{source}: line {line}: tag {tag} is not allowed "
+                  "(files are data; they can never create objects or run code)").format(
+                    source=source, line=n.start_mark.line + 1, tag=repr(tag))
             )
         if isinstance(n, yaml.MappingNode):
             for k, v in n.value:
@@ -105,12 +108,19 @@ def parse_yaml(text: str, source: str) -> Any:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise InputFileError(f"{source}: {where}: not valid YAML: {exc.problem or exc}") from None
+        if mark is None:
+            raise InputFileError(_("{source}: ?: not valid YAML: {problem}").format(
+                source=source, problem=exc.problem or exc)) from None
+        raise InputFileError(
+            _("{source}: line {line}, column {column}: not valid YAML: {problem}").format(
+                source=source, line=mark.line + 1, column=mark.column + 1,
+                problem=exc.problem or exc)) from None
     except yaml.YAMLError as exc:
-        raise InputFileError(f"{source}: not valid YAML: {exc}") from None
+        raise InputFileError(_("{source}: not valid YAML: {problem}").format(
+            source=source, problem=exc)) from None
     except RecursionError:
-        raise InputFileError(f"{source}: nested too deeply to be read") from None
+        raise InputFileError(_("{source}: nested too deeply to be read").format(
+            source=source)) from None
 
 
 def parse_json(text: str, source: str) -> Any:
@@ -118,21 +128,25 @@ def parse_json(text: str, source: str) -> Any:
         out = Marked()
         for k, v in pairs:
             if k in out:
-                raise InputFileError(f"{source}: duplicate key {k!r}")
+                raise InputFileError(_("{source}: duplicate key {key}").format(
+                    source=source, key=repr(k)))
             out[k] = v
         return out
 
     def no_constants(name):
-        raise InputFileError(f"{source}: {name} is not a valid number")
+        raise InputFileError(_("{source}: {name} is not a valid number").format(
+            source=source, name=name))
 
     try:
         return json.loads(text, object_pairs_hook=no_dupes, parse_constant=no_constants)
     except json.JSONDecodeError as exc:
         raise InputFileError(
-            f"{source}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
+            _("{source}: line {line}, column {column}: not valid JSON: {problem}").format(
+                source=source, line=exc.lineno, column=exc.colno, problem=exc.msg)
         ) from None
     except RecursionError:
-        raise InputFileError(f"{source}: nested too deeply to be read") from None
+        raise InputFileError(_("{source}: nested too deeply to be read").format(
+            source=source)) from None
 
 
 def read_text(path: Path | str, stdin_text: str | None = None) -> tuple[str, str]:
@@ -143,13 +157,16 @@ def read_text(path: Path | str, stdin_text: str | None = None) -> tuple[str, str
     try:
         return p.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
+        raise InputFileError(_("{file}: file not found").format(file=path)) from None
     except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, expected a file") from None
+        raise InputFileError(_("{file}: is a directory, expected a file").format(
+            file=path)) from None
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InputFileError(_("{file}: not UTF-8 text ({reason} at byte {position})").format(
+            file=path, reason=exc.reason, position=exc.start)) from None
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
+        raise InputFileError(_("{file}: cannot read: {reason}").format(
+            file=path, reason=exc.strerror)) from None
 
 
 def is_file(path: Path | str) -> bool:

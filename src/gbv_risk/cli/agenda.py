@@ -7,14 +7,14 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 from pathlib import Path
 
 import click
 
 from ..i18n import LANGUAGES
+from ..messages import _
 from .context import DATE, db_url, today
-from .output import emit, write_atomic
+from .output import LANG, emit, lang_of, write_atomic
 
 FORMATS = ("table", "json", "csv", "ics")
 COLUMNS = ["date", "time", "kind", "case", "what", "agency", "officer"]
@@ -31,8 +31,7 @@ SUFFIXES = {".csv": "csv", ".json": "json", ".ics": "ics"}
               help="Default: from the --output file's ending (.csv, .json, .ics), else table.")
 @click.option("--output", "-o", metavar="FILE",
               help="Write to this file (all or nothing) instead of stdout.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default=None,
-              help="Language of texts (default: GBV_RISK_LANG, then en).")
+@LANG
 @click.pass_context
 def agenda(ctx, officer, district, start, days, fmt, output, lang) -> None:
     """Everything due in a window of days, in date order: programme sessions, evidence for
@@ -53,8 +52,9 @@ def agenda(ctx, officer, district, start, days, fmt, output, lang) -> None:
         items = build(s, first, days, today(), officer, district, language)
         if not items and (officer or district) and not any_open_case(s, officer, district):
             field = "--officer" if officer else "--district"
-            raise NotFoundError(f"{field} {officer or district!r}: no open case you can see "
-                                "has that value; see `gbv-risk case list`")
+            raise NotFoundError(_("{option} {value}: no open case you can see has that value; "
+                                  "see `gbv-risk case list`").format(
+                option=field, value=repr(officer or district)))
     texts = strings(language)
     span = {"start": first, "end": first + dt.timedelta(days=days - 1)}
     if not items:
@@ -72,13 +72,15 @@ def _format(fmt: str | None, output: str | None) -> str:
     """A file named week.ics needs no --format; a table is for the screen only."""
     chosen = fmt or SUFFIXES.get(Path(output).suffix.lower() if output else "", "table")
     if output and chosen == "table":
-        raise click.UsageError("--output writes csv, json or ics: give --format, or a file "
-                               "name ending in .csv, .json or .ics")
+        raise click.UsageError(_("--output writes csv, json or ics: give --format, or a file "
+                                 "name ending in .csv, .json or .ics"))
     return chosen
 
 
 def _language(lang: str | None) -> str:
-    value = lang or os.environ.get("GBV_RISK_LANG", "en")
+    """The agenda's own --lang, else the language of the run (gbv-risk --lang, GBV_RISK_LANG,
+    the locale), so that its texts and the table's headings are in the same language."""
+    value = lang_of(lang)
     return value if value in LANGUAGES else "en"
 
 
@@ -120,5 +122,5 @@ def _send(data: bytes, output: str | None) -> None:
         click.get_binary_stream("stdout").write(data)
         return
     write_atomic(output, data, name=f"--output {output}")
-    click.echo(f"wrote {output}", err=True)
+    click.echo(_("wrote {file}").format(file=output), err=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..messages import _
 from .context import db_url
 from .output import read_stdin_if
 
@@ -28,13 +29,15 @@ def assess_add(ctx, case_code, file, ruleset) -> None:
 
     text = read_stdin_if(file)
     a = load_assessment(file, text)
-    raw, _ = load_data(file, text)
+    raw = load_data(file, text)[0]
     result = api.score(a, ruleset or a.ruleset)
     with unit_of_work(db_url(ctx)) as s:
         rec = add_assessment(s, case_code, a, result, _plain(raw.get("responses", {})))
-    extra = " (provisional)" if result.provisional else ""
-    click.echo(f"assessment #{rec.id} stored on {case_code}: {result.level}{extra}, "
-               f"re-assess by {result.actions.reassess_by or '-'}")
+    stored = (_("assessment #{id} stored on {case}: {level} (provisional), re-assess by {date}")
+              if result.provisional else
+              _("assessment #{id} stored on {case}: {level}, re-assess by {date}"))
+    click.echo(stored.format(id=rec.id, case=case_code, level=result.level,
+                             date=result.actions.reassess_by or "-"))
 
 
 @assess.command("correct")
@@ -54,12 +57,13 @@ def assess_correct(ctx, assessment_id, file, reason, ruleset) -> None:
 
     text = read_stdin_if(file)
     a = load_assessment(file, text)
-    raw, _ = load_data(file, text)
+    raw = load_data(file, text)[0]
     result = api.score(a, ruleset or a.ruleset)
     with unit_of_work(db_url(ctx)) as s:
         rec = correct_assessment(s, assessment_id, a, result,
                                  _plain(raw.get("responses", {})), reason)
-    click.echo(f"assessment #{rec.id} stored, correcting #{assessment_id}: {result.level}")
+    click.echo(_("assessment #{id} stored, correcting #{corrected}: {level}").format(
+        id=rec.id, corrected=assessment_id, level=result.level))
 
 
 def _plain(responses: dict) -> dict:
@@ -88,11 +92,12 @@ def assess_import(ctx, file, ruleset) -> None:
 
     if not is_file(file):
         from ..errors import InputFileError
-        raise InputFileError(f"{file}: file not found")
+        raise InputFileError(_("{file}: file not found").format(file=file))
     with unit_of_work(db_url(ctx)) as s:
         summary = import_assessments(s, Path(file), ruleset)
-    click.echo(f"{summary.added} assessment(s) imported, {summary.already_present} already "
-               f"present, from {summary.rows} row(s)")
+    click.echo(_("{added} assessment(s) imported, {present} already present, from {rows} "
+                 "row(s)").format(added=summary.added, present=summary.already_present,
+                                  rows=summary.rows))
 
 
 from .intake import assess_new  # noqa: E402

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..messages import _
 from .context import db_url
 
 
@@ -48,10 +49,12 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     with unit_of_work(db_url(ctx)) as s:
         verdict = check(s.connection())
     if not verdict.intact:
-        raise AuditBroken(f"audit chain broken at entry {verdict.broken_at}: {verdict.reason}; "
-                          f"{verdict.entries:,} entries before it are intact")
+        raise AuditBroken(_("audit chain broken at entry {entry}: {reason}; {count} entries "
+                            "before it are intact").format(
+            entry=verdict.broken_at, reason=verdict.reason, count=f"{verdict.entries:,}"))
     if expect_head and verdict.head != expect_head:
-        raise AuditBroken(f"audit chain ends at {verdict.head}, not at the expected head "
-                          f"{expect_head}: entries were cut off the end, or the head given is "
-                          "from another database")
-    click.echo(f"audit chain intact: {verdict.entries:,} entries, head {verdict.head}")
+        raise AuditBroken(_("audit chain ends at {head}, not at the expected head {expected}: "
+                            "entries were cut off the end, or the head given is from another "
+                            "database").format(head=verdict.head, expected=expect_head))
+    click.echo(_("audit chain intact: {count} entries, head {head}").format(
+        count=f"{verdict.entries:,}", head=verdict.head))

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..messages import _
 from .context import DATE, db_url, today
 from .output import emit
 
@@ -51,10 +52,13 @@ def case_add(ctx, code, subject, district, mahalla, officer, opened, full_name, 
             from ..store.identities import put_identity
 
             same = put_identity(s, c.subject, identity, ring)
-    click.echo(f"case {code} opened" + (" (identity stored encrypted)" if given else ""))
+    opened = _("case {code} opened (identity stored encrypted)") if given else _(
+        "case {code} opened")
+    click.echo(opened.format(code=code))
     if same:
-        click.echo(f"note: the same national id is recorded for subject(s) {', '.join(same)}; "
-                   f"see `gbv-risk case find --national-id ...` before merging", err=True)
+        click.echo(_("note: the same national id is recorded for subject(s) {subjects}; see "
+                     "`gbv-risk case find --national-id ...` before merging").format(
+            subjects=", ".join(same)), err=True)
 
 
 @case.command("list")
@@ -71,7 +75,7 @@ def case_list(ctx, district, mahalla, officer, fmt) -> None:
     with unit_of_work(db_url(ctx)) as s:
         rows = list_cases(s, district, mahalla, officer)
     emit(rows, ["case", "subject", "district", "mahalla", "officer", "status", "level",
-                "assessed"], fmt, "Cases")
+                "assessed"], fmt, _("Cases"))
 
 
 @case.command("show")
@@ -85,6 +89,7 @@ def case_show(ctx, code, fmt, with_identity) -> None:
     from ..store.identities import case_identity
     from ..store.summary import case_summary
     from ..store.uow import unit_of_work
+    from .headings import code as code_text
 
     ring = None
     if with_identity:
@@ -94,8 +99,8 @@ def case_show(ctx, code, fmt, with_identity) -> None:
     with unit_of_work(db_url(ctx)) as s:
         data = case_summary(s, code)
         who = case_identity(s, code, ring)
-    erased = (f"identifying details erased on {who['erased_on']}: {who['erasure_reason']}"
-              if who["erased_on"] else None)
+    erased = (_("identifying details erased on {date}: {reason}").format(
+        date=who["erased_on"], reason=who["erasure_reason"]) if who["erased_on"] else None)
     if fmt == "json":
         if with_identity:
             data["identity"] = who["identity"]
@@ -104,18 +109,22 @@ def case_show(ctx, code, fmt, with_identity) -> None:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
     c = data["case"]
-    click.echo(f"Case {c['code']} ({c['status']}), subject {c['subject']}, "
-               f"{c['district']} / {c['mahalla']}, officer {c['officer']}, opened {c['opened_on']}")
+    click.echo(_("Case {code} ({status}), subject {subject}, {district} / {mahalla}, officer "
+                 "{officer}, opened {opened}").format(
+        code=c["code"], status=code_text(c["status"]), subject=c["subject"],
+        district=c["district"], mahalla=c["mahalla"], officer=c["officer"],
+        opened=c["opened_on"]))
     for title, key, cols in (
-        ("Incidents", "incidents", ["date", "type", "severity"]),
-        ("Protection orders", "orders", ["id", "issued_on", "expires_on", "extensions",
-                                         "violations"]),
-        ("Assessments", "assessments", ["id", "date", "level", "computed_level", "ruleset",
-                                        "provisional", "reassess_by", "corrects"]),
-        ("Enrolments", "enrolments", ["id", "programme", "provider", "start_on", "status",
-                                      "sessions", "attended", "failures"]),
-        ("Referrals", "referrals", ["id", "from_agency", "to_agency", "status", "updated_on"]),
-        ("Plans", "plans", ["version", "kind", "created_on", "agreed", "countersigned_by"]),
+        (_("Incidents"), "incidents", ["date", "type", "severity"]),
+        (_("Protection orders"), "orders", ["id", "issued_on", "expires_on", "extensions",
+                                            "violations"]),
+        (_("Assessments"), "assessments", ["id", "date", "level", "computed_level", "ruleset",
+                                           "provisional", "reassess_by", "corrects"]),
+        (_("Enrolments"), "enrolments", ["id", "programme", "provider", "start_on", "status",
+                                         "sessions", "attended", "failures"]),
+        (_("Referrals"), "referrals", ["id", "from_agency", "to_agency", "status",
+                                       "updated_on"]),
+        (_("Plans"), "plans", ["version", "kind", "created_on", "agreed", "countersigned_by"]),
     ):
         if data[key]:
             emit(data[key], cols, "table", title)
@@ -124,12 +133,12 @@ def case_show(ctx, code, fmt, with_identity) -> None:
     elif with_identity:
         ident = who["identity"]
         if ident is None:
-            click.echo("Identity: none recorded")
+            click.echo(_("Identity: none recorded"))
         else:
-            click.echo("Identity (decrypted; do not copy it elsewhere):")
-            for label, key in (("name", "full_name"), ("birth date", "birth_date"),
-                               ("phone", "phone"), ("address", "address"),
-                               ("national id", "national_id")):
+            click.echo(_("Identity (decrypted; do not copy it elsewhere):"))
+            for label, key in ((_("name"), "full_name"), (_("birth date"), "birth_date"),
+                               (_("phone"), "phone"), (_("address"), "address"),
+                               (_("national id"), "national_id")):
                 click.echo(f"  {label}: {ident[key] if ident[key] is not None else '-'}")
 
 
@@ -148,10 +157,10 @@ def case_find(ctx, national_id, fmt) -> None:
     with unit_of_work(db_url(ctx)) as s:
         rows = find_by_national_id(s, national_id, ring)
     if not rows and fmt == "table":
-        click.echo("no case has that national id")
+        click.echo(_("no case has that national id"))
         return
     emit(rows, ["case", "subject", "district", "mahalla", "officer", "status", "opened"], fmt,
-         "Cases with that national id")
+         _("Cases with that national id"))
 
 
 @case.command("erase")
@@ -167,11 +176,14 @@ def case_erase(ctx, code, reason, on) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         e = erase_case(s, code, reason, on or today())
-    done = ", ".join(f"{n} {label}" for label, n in e.cleared.items() if n)
-    click.echo(f"subject {e.subject} (case{'s' if len(e.cases) > 1 else ''} "
-               f"{', '.join(e.cases)}) erased on {e.on}: "
-               f"{'identity deleted' if e.identity_deleted else 'no identity was stored'}"
-               f"{'; cleared ' + done if done else ''}")
+    done = ", ".join(_("{count} {what}").format(count=n, what=label)
+                     for label, n in e.cleared.items() if n)
+    subject = (_("subject {subject} (cases {cases}) erased on {date}") if len(e.cases) > 1
+               else _("subject {subject} (case {cases}) erased on {date}")).format(
+        subject=e.subject, cases=", ".join(e.cases), date=e.on)
+    outcome = _("identity deleted") if e.identity_deleted else _("no identity was stored")
+    line = _("{erased}: {outcome}; cleared {cleared}") if done else _("{erased}: {outcome}")
+    click.echo(line.format(erased=subject, outcome=outcome, cleared=done))
 
 
 @click.group()
@@ -196,7 +208,7 @@ def incident_add(ctx, case_code, date_, type_, severity, notes) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         inc = add_incident(s, case_code, date_, type_, severity, notes)
-    click.echo(f"incident #{inc.id} recorded on {case_code}")
+    click.echo(_("incident #{id} recorded on {case}").format(id=inc.id, case=case_code))
 
 
 @click.group()
@@ -219,7 +231,8 @@ def order_add(ctx, case_code, issued, issued_by, days, conditions) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         o = add_order(s, case_code, issued, issued_by, list(conditions), days)
-    click.echo(f"order #{o.id} on {case_code}: {o.issued_on} to {o.expires_on}")
+    click.echo(_("order #{id} on {case}: {issued} to {expires}").format(
+        id=o.id, case=case_code, issued=o.issued_on, expires=o.expires_on))
 
 
 @order.command("extend")
@@ -234,7 +247,7 @@ def order_extend(ctx, order_id, on, reason) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         o = extend_order(s, order_id, on or today(), reason)
-    click.echo(f"order #{order_id} now expires on {o.expires_on}")
+    click.echo(_("order #{id} now expires on {date}").format(id=order_id, date=o.expires_on))
 
 
 @order.command("violation")
@@ -249,7 +262,7 @@ def order_violation(ctx, order_id, date_, description) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         v = add_violation(s, order_id, date_, description)
-    click.echo(f"violation #{v.id} recorded on order #{order_id}")
+    click.echo(_("violation #{id} recorded on order #{order}").format(id=v.id, order=order_id))
 
 
 @click.group()
@@ -271,7 +284,8 @@ def referral_add(ctx, case_code, from_agency, to_agency, on, reason) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         r = add_referral(s, case_code, from_agency, to_agency, on or today(), reason)
-    click.echo(f"referral #{r.id}: {from_agency} -> {to_agency}")
+    click.echo(_("referral #{id}: {from_agency} -> {to_agency}").format(
+        id=r.id, from_agency=from_agency, to_agency=to_agency))
 
 
 @referral.command("update")
@@ -287,4 +301,6 @@ def referral_update(ctx, referral_id, status, on) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         update_referral(s, referral_id, status, on or today())
-    click.echo(f"referral #{referral_id}: {status}")
+    from .headings import code
+
+    click.echo(_("referral #{id}: {status}").format(id=referral_id, status=code(status)))

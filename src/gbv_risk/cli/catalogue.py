@@ -27,7 +27,7 @@ def _marked(directory: Path, out: dict[str, str]) -> None:
     from babel.messages.extract import extract_from_dir
 
     for filename, _line, message, _comments, _context in extract_from_dir(
-            str(directory), method_map=[("**.py", "python")], keywords={"_": None}):
+            str(directory), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
         if isinstance(message, str) and message:
             out.setdefault(message, str(filename))
 

@@ -6,8 +6,9 @@ import datetime as dt
 
 import click
 
+from ..messages import _
 from .context import DATE, db_url, today
-from .output import emit
+from .output import emit, lang_of
 
 
 @click.group()
@@ -37,13 +38,17 @@ def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by
     day = as_of or today()
     with unit_of_work(db_url(ctx)) as s:
         results = run_check(s, day, district=district, mahalla=mahalla, officer=officer,
-                            case_code=case_code)
+                            case_code=case_code, lang=lang_of(None))
     if case_code and not results:
         from ..errors import NotFoundError
-        raise NotFoundError(f"no open case {case_code!r} on {day}")
+        raise NotFoundError(_("no open case {case} on {date}").format(case=repr(case_code),
+                                                                       date=day))
     if by:
+        title = {"district": _("Compliance on {date} by district"),
+                 "mahalla": _("Compliance on {date} by mahalla"),
+                 "officer": _("Compliance on {date} by officer")}[by]
         emit(summary(results, by), [by, "cases", "compliant", "warning", "breach_suggested",
-                                    "completed"], fmt, f"Compliance on {day} by {by}")
+                                    "completed"], fmt, title.format(date=day))
         return
     def joined(xs: list[str]):
         return xs if fmt == "json" else ("\n" if fmt == "table" else "; ").join(xs)
@@ -54,8 +59,8 @@ def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by
              "order_expires": r.order_expires or "", "reassess_by": r.reassess_by or ""}
             for r in results]
     emit(rows, ["case", "mahalla", "officer", "status", "reasons", "next steps"] if fmt == "table"
-         else list(rows[0]) if rows else ["case"], fmt, f"Compliance on {day}",
-         wrap=("reasons", "next steps"))
+         else list(rows[0]) if rows else ["case"], fmt,
+         _("Compliance on {date}").format(date=day), wrap=("reasons", "next steps"))
     if fmt == "table":
         soon = [r for r in results if r.order_expires
                 and r.order_expires <= day + dt.timedelta(days=expiring_within)]
@@ -63,8 +68,8 @@ def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by
         if soon:
             emit([{"case": r.case, "officer": r.officer, "order_expires": r.order_expires}
                   for r in soon], ["case", "officer", "order_expires"], "table",
-                 f"Orders expiring within {expiring_within} days")
+                 _("Orders expiring within {days} days").format(days=expiring_within))
         if overdue:
             emit([{"case": r.case, "officer": r.officer, "reassess_by": r.reassess_by}
                   for r in overdue], ["case", "officer", "reassess_by"], "table",
-                 "Re-assessments overdue")
+                 _("Re-assessments overdue"))

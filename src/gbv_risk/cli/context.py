@@ -7,6 +7,8 @@ import datetime as dt
 
 import click
 
+from ..messages import _
+
 
 def db_url(ctx: click.Context) -> str:
     from ..store.db import resolve_url
@@ -28,9 +30,11 @@ class DateType(click.ParamType):
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
-            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+            self.fail(_("{value} is not a date (YYYY-MM-DD)").format(value=repr(value)), param,
+                      ctx)
         if not self.earliest <= day <= self.latest:
-            self.fail(f"{value} is outside {self.earliest} .. {self.latest}", param, ctx)
+            self.fail(_("{value} is outside {earliest} .. {latest}").format(
+                value=value, earliest=self.earliest, latest=self.latest), param, ctx)
         return day
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..messages import _
 from .context import db_url
 
 
@@ -21,8 +22,8 @@ class _Group(click.Group):
             from ..store.db import display
 
             reason = str(exc.orig).splitlines()[0]
-            raise RecordError(f"cannot use the database {display(db_url(ctx))}: {reason}"
-                              ) from None
+            raise RecordError(_("cannot use the database {db}: {reason}").format(
+                db=display(db_url(ctx)), reason=reason)) from None
 
 
 @click.group(cls=_Group)
@@ -39,7 +40,8 @@ def init(ctx: click.Context) -> None:
 
     url = db_url(ctx)
     upgrade(url)
-    click.echo(f"database {display(url)} is at schema {current(url)}")
+    click.echo(_("database {db} is at schema {revision}").format(db=display(url),
+                                                                 revision=current(url)))
 
 
 @db.command("upgrade")
@@ -53,8 +55,13 @@ def upgrade_(ctx: click.Context) -> None:
     before = current(url)
     upgrade(url)
     after = current(url)
-    click.echo(f"database {display(url)}: {before or 'empty'} -> {after}" if before != after
-               else f"database {display(url)} is already at {after}")
+    if before == after:
+        done = _("database {db} is already at {after}")
+    elif before:
+        done = _("database {db}: {before} -> {after}")
+    else:
+        done = _("database {db}: empty -> {after}")
+    click.echo(done.format(db=display(url), before=before, after=after))
 
 
 @db.command()
@@ -71,10 +78,10 @@ def status(ctx: click.Context, fmt: str) -> None:
 
     url = db_url(ctx)
     rev, head = current(url), heads(url)
-    state = ("up to date" if rev in head else
-             "run gbv-risk db upgrade" if rev else "run gbv-risk db init")
-    click.echo(f"database {display(url)}: schema {rev or 'not set up'} ({state})",
-               err=fmt != "table")
+    state = (_("database {db}: schema {revision} (up to date)") if rev in head else
+             _("database {db}: schema {revision} (run gbv-risk db upgrade)") if rev else
+             _("database {db}: schema not set up (run gbv-risk db init)"))
+    click.echo(state.format(db=display(url), revision=rev), err=fmt != "table")
     if rev is None:
         return
     eng = engine_for(url)
@@ -102,8 +109,8 @@ def backup(ctx: click.Context, file: str, force: bool) -> None:
 
     url = db_url(ctx)
     done = run(url, Path(file), force)
-    click.echo(f"backup of {display(url)} (schema {done.revision}) written to {done.path} "
-               f"({done.size:,} bytes)")
+    click.echo(_("backup of {db} (schema {revision}) written to {file} ({size} bytes)").format(
+        db=display(url), revision=done.revision, file=done.path, size=f"{done.size:,}"))
 
 
 @db.command()
@@ -122,5 +129,7 @@ def restore(ctx: click.Context, file: str, force: bool) -> None:
 
     url = db_url(ctx)
     done = run(url, Path(file), force)
-    hint = "" if done.revision in heads(url) else "; run `gbv-risk db upgrade`"
-    click.echo(f"restored {done.path} into {display(url)} (schema {done.revision}){hint}")
+    restored = (_("restored {file} into {db} (schema {revision})") if done.revision in heads(url)
+                else _("restored {file} into {db} (schema {revision}); run `gbv-risk db "
+                       "upgrade`"))
+    click.echo(restored.format(file=done.path, db=display(url), revision=done.revision))

@@ -6,6 +6,7 @@ import time
 
 import click
 
+from ..messages import _
 from .context import DATE, db_url
 
 
@@ -24,5 +25,7 @@ def demo_data(ctx, cases, seed, as_of) -> None:
     t0 = time.perf_counter()
     with unit_of_work(db_url(ctx)) as s:
         summary = generate(s, cases, seed, as_of or DEMO_AS_OF)
-    click.echo(f"generated {summary.cases:,} synthetic cases with {summary.sessions:,} sessions "
-               f"up to {summary.as_of} (seed {seed}) in {time.perf_counter() - t0:.1f} s")
+    click.echo(_("generated {cases} synthetic cases with {sessions} sessions up to {date} "
+                 "(seed {seed}) in {seconds} s").format(
+        cases=f"{summary.cases:,}", sessions=f"{summary.sessions:,}", date=summary.as_of,
+        seed=seed, seconds=f"{time.perf_counter() - t0:.1f}"))

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..messages import _
 from .output import LANG, emit, lang_of
 
 
@@ -20,9 +21,10 @@ def list_(fmt: str) -> None:
     """List the shipped instruments."""
     from .. import api
 
+    lg = lang_of(None)
     rows = [{"id": i.instrument, "version": i.version, "key": i.key, "items": len(i.items),
-             "title": i.title.get("en")} for i in api.available_instruments()]
-    emit(rows, ["key", "items", "title"], fmt, "Instruments", wrap=("title",))
+             "title": i.title.get(lg)} for i in api.available_instruments()]
+    emit(rows, ["key", "items", "title"], fmt, _("Instruments"), wrap=("title",))
 
 
 @instruments.command("show")

@@ -25,6 +25,7 @@ from ..errors import DefinitionError, GbvRiskError, InputFileError
 from ..i18n import LANGUAGES
 from ..instrument import Instrument, Item, ItemType
 from ..intake import DRAFT_KIND, Intake, Outcome, Words, localized
+from ..messages import _
 from .context import DATE, db_url, today
 from .output import write_atomic
 
@@ -42,9 +43,10 @@ def strings_path() -> Path:
 def _strings_file(path: str, mtime: float) -> dict[str, Any]:
     from ..yamlio import load_data
 
-    data, _ = load_data(path)
+    data, _name = load_data(path)
     if not isinstance(data, dict) or not isinstance(data.get("en"), dict):
-        raise DefinitionError(f"{path}: expected a mapping of language code to texts, with 'en'")
+        raise DefinitionError(_("{file}: expected a mapping of language code to texts, with "
+                                "'en'").format(file=path))
     return data
 
 
@@ -57,7 +59,8 @@ class Texts:
         try:
             data = _strings_file(str(path), path.stat().st_mtime)
         except FileNotFoundError:
-            raise InputFileError(f"{path}: file not found (the intake's prompts)") from None
+            raise InputFileError(_("{file}: file not found (the intake's prompts)").format(
+                file=path)) from None
         own = data.get(lang) if isinstance(data.get(lang), dict) else {}
         self.lang, self.path = lang, path
         self.table = {**data["en"], **own}
@@ -68,11 +71,13 @@ class Texts:
     def __call__(self, key: str, **values: Any) -> str:
         template = self.table.get(key)
         if not isinstance(template, str):
-            raise DefinitionError(f"{self.path}: {self.lang}.{key}: text is missing")
+            raise DefinitionError(_("{file}: {key}: text is missing").format(
+                file=self.path, key=f"{self.lang}.{key}"))
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError) as exc:
-            raise DefinitionError(f"{self.path}: {self.lang}.{key}: bad placeholder {exc}") from None
+            raise DefinitionError(_("{file}: {key}: bad placeholder {error}").format(
+                file=self.path, key=f"{self.lang}.{key}", error=exc)) from None
 
     def word(self, meaning: str) -> str:
         """The word shown for yes, no, unknown or none, with the English one that is always
@@ -134,10 +139,11 @@ def default_draft(case: str | None, on: dt.date | None) -> Path:
 def read_draft(path: Path) -> dict[str, Any]:
     from ..yamlio import load_data
 
-    data, _ = load_data(path)
+    data, _name = load_data(path)
     if not isinstance(data, dict) or data.get("draft") != DRAFT_KIND:
-        raise InputFileError(f"{path}: not a gbv-risk intake draft (draft: {DRAFT_KIND!r} missing); "
-                             "move it away or name another file with --draft")
+        raise InputFileError(_("{file}: not a gbv-risk intake draft (draft: {kind} missing); "
+                               "move it away or name another file with --draft").format(
+            file=path, kind=repr(DRAFT_KIND)))
     return data
 
 
@@ -162,8 +168,8 @@ class Run:
 
         data = {**self.intake.to_dict(), **self.meta,
                 "saved": dt.datetime.now().replace(microsecond=0).isoformat()}
-        text = ("# gbv-risk intake draft. It holds sensitive answers: keep it private; it is "
-                "removed once the assessment is stored.\n"
+        text = (_comment(_("gbv-risk intake draft. It holds sensitive answers: keep it private; "
+                           "it is removed once the assessment is stored."))
                 + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         write_atomic(self.path, text, private=True)
 
@@ -353,8 +359,14 @@ def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any]) -> None
 def assessment_yaml(doc: dict[str, Any]) -> str:
     import yaml
 
-    return ("# Written by `gbv-risk assess new`. It holds sensitive answers: keep it private.\n"
+    return (_comment(_("Written by `gbv-risk assess new`. It holds sensitive answers: keep it "
+                       "private."))
             + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+def _comment(text: str) -> str:
+    """One YAML comment line, whatever line breaks a translation holds."""
+    return "# " + " ".join(text.split("\n")) + "\n"
 
 
 # --- starting: draft or fresh, options, checks ----------------------------------------------------
@@ -399,11 +411,13 @@ def settle_meta(saved: dict[str, Any] | None, given: dict[str, Any], path: Path)
     try:
         meta["date"] = (dt.date.fromisoformat(meta["date"]) if meta["date"] else today()).isoformat()
     except ValueError:
-        raise InputFileError(f"{path}: date: {meta['date']!r} is not a date (YYYY-MM-DD)") from None
+        raise InputFileError(_("{file}: date: {value} is not a date (YYYY-MM-DD)").format(
+            file=path, value=repr(meta["date"]))) from None
     if dt.date.fromisoformat(meta["date"]) > today():
         from ..errors import AssessmentError
 
-        raise AssessmentError(f"--date: assessment date {meta['date']} is in the future")
+        raise AssessmentError(_("--date: assessment date {date} is in the future").format(
+            date=meta["date"]))
     return meta
 
 
@@ -416,8 +430,9 @@ def instrument_and_ruleset(meta: dict[str, Any]) -> tuple[Instrument, Any]:
     rs = api.load_ruleset(meta["ruleset"]) if meta.get("ruleset") else None
     inst = rs.instrument if rs else load_instrument(meta.get("instrument") or DEFAULT_INSTRUMENT)
     if rs and meta.get("instrument") and load_instrument(meta["instrument"]).key != inst.key:
-        raise AssessmentError(f"--instrument: rule set {rs.key} scores {inst.key}, "
-                              f"not {meta['instrument']}")
+        raise AssessmentError(_("--instrument: rule set {ruleset} scores {instrument}, "
+                                "not {given}").format(ruleset=rs.key, instrument=inst.key,
+                                                      given=meta["instrument"]))
     meta["instrument"] = inst.key
     return inst, rs
 
@@ -446,7 +461,8 @@ def draft_folder(path: Path, default: bool) -> None:
     if default:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     elif not path.parent.is_dir():
-        raise InputFileError(f"--draft: {path}: folder {path.parent} does not exist")
+        raise InputFileError(_("--draft: {file}: folder {folder} does not exist").format(
+            file=path, folder=path.parent))
 
 
 def begin(t: Texts, inst: Instrument) -> None:
@@ -502,7 +518,8 @@ def assess_new(ctx, case, lang, assessor, on, ruleset, instrument, draft, out) -
         check_case(ctx, meta["case"])
     out_path = None if meta["case"] else output_path(out, meta["date"])
     if out_path and not out_path.parent.is_dir():
-        raise InputFileError(f"--out: {out_path}: folder {out_path.parent} does not exist")
+        raise InputFileError(_("--out: {file}: folder {folder} does not exist").format(
+            file=out_path, folder=out_path.parent))
     draft_folder(path, default=not draft)
     on_date = dt.date.fromisoformat(meta["date"])
     if saved:

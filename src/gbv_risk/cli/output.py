@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from ..errors import InputFileError
+from ..messages import _
 
 
 def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None,
@@ -21,12 +22,14 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = No
     from rich.console import Console
     from rich.table import Table
 
+    from .headings import cell, heading
+
     t = Table(title=title, show_lines=bool(wrap))
     for c in columns:
-        t.add_column(c, no_wrap=c not in wrap, overflow="fold" if c in wrap else "ellipsis",
+        t.add_column(heading(c), no_wrap=c not in wrap, overflow="fold" if c in wrap else "ellipsis",
                      ratio=1 if c in wrap else None, min_width=20 if c in wrap else None)
     for r in rows:
-        t.add_row(*(str(r.get(c, "")) for c in columns))
+        t.add_row(*(cell(c, r.get(c)) for c in columns))
     import sys
 
     # piped output (a file, less, a test) gets room for every column instead of 80
@@ -56,11 +59,13 @@ def write_atomic(path: str | Path, data: str | bytes, *, private: bool = False,
     target = Path(path)
     name = name or str(path)
     if not target.parent.is_dir():
-        raise InputFileError(f"{name}: folder {target.parent} does not exist")
+        raise InputFileError(_("{file}: folder {folder} does not exist").format(
+            file=name, folder=target.parent))
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputFileError(f"{name}: cannot write there ({exc.strerror})") from None
+        raise InputFileError(_("{file}: cannot write there ({reason})").format(
+            file=name, reason=exc.strerror)) from None
     try:
         if private:
             os.fchmod(fd, 0o600)
@@ -71,7 +76,8 @@ def write_atomic(path: str | Path, data: str | bytes, *, private: bool = False,
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise InputFileError(f"{name}: cannot write it ({exc.strerror})") from None
+        raise InputFileError(_("{file}: cannot write it ({reason})").format(
+            file=name, reason=exc.strerror)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

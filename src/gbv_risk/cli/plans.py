@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from ..errors import InputFileError
+from ..messages import _
 from .context import DATE, db_url, today
+from .headings import code
 from .output import LANG, lang_of, read_stdin_if, write_atomic
 
 
@@ -39,13 +41,13 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
     from .. import api
 
     if bool(case_code) == bool(file):
-        raise click.UsageError("give a CASE or --assessment FILE (one of them)")
+        raise click.UsageError(_("give a CASE or --assessment FILE (one of them)"))
     if fmt == "pdf" and file:
-        raise click.UsageError("--format pdf prints a stored case's plan (give a CASE); for "
-                               "--assessment use --format html")
+        raise click.UsageError(_("--format pdf prints a stored case's plan (give a CASE); for "
+                                 "--assessment use --format html"))
     if fmt == "pdf" and not output:
-        raise click.UsageError("--format pdf writes a file: give --output FILE.pdf (a PDF is "
-                               "never written to the terminal)")
+        raise click.UsageError(_("--format pdf writes a file: give --output FILE.pdf (a PDF is "
+                                 "never written to the terminal)"))
     if fmt == "pdf":
         from ..render.pdf import require_engine
 
@@ -69,8 +71,8 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
             if save:
                 rec = save_plan(s, build_case_plan(s, case_code, as_of or today(), "team",
                                                    lang_of(lang)), agreed, countersigned_by)
-                click.echo(f"saved plan version {rec.version} ({rec.kind}) of {case_code}",
-                           err=True)
+                click.echo(_("saved plan version {version} ({kind}) of {case}").format(
+                    version=rec.version, kind=code(rec.kind), case=case_code), err=True)
             header = case_header(s, case_code, rec)
         if fmt == "pdf":
             _write_pdf(cp, header, output)
@@ -78,7 +80,7 @@ def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
         text = render_case_plan(cp, fmt, header)
     if output:
         write_atomic(output, text)
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_("wrote {file}").format(file=output), err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
 
@@ -87,9 +89,11 @@ def _check_target(output: str) -> None:
     """Before any plan is saved: a PDF goes only to a regular file in an existing folder."""
     target = Path(output)
     if target.exists() and not target.is_file():
-        raise InputFileError(f"{output}: not a regular file; a PDF is written only to a file")
+        raise InputFileError(_("{file}: not a regular file; a PDF is written only to a "
+                               "file").format(file=output))
     if not target.parent.is_dir():
-        raise InputFileError(f"{output}: folder {target.parent} does not exist")
+        raise InputFileError(_("{file}: folder {folder} does not exist").format(
+            file=output, folder=target.parent))
 
 
 def _write_pdf(cp, header, output: str) -> None:
@@ -99,10 +103,12 @@ def _write_pdf(cp, header, output: str) -> None:
 
     pdf = case_plan_pdf(cp, header)
     write_atomic(output, pdf.data)
-    click.echo(f"wrote {output} ({pdf.pages} page{'s' * (pdf.pages != 1)})", err=True)
+    wrote = (_("wrote {file} ({pages} page)") if pdf.pages == 1 else
+             _("wrote {file} ({pages} pages)"))
+    click.echo(wrote.format(file=output, pages=pdf.pages), err=True)
     if pdf.missing:
         chars = " ".join(f"{c} (U+{ord(c):04X})" for c in pdf.missing)
-        click.echo(f"warning: no installed font has {chars}; they print as empty boxes. "
-                   "Install a font that has them and print again (DejaVu Sans, "
-                   "fonts-dejavu-core, has every Cyrillic, Uzbek and Karakalpak letter).",
-                   err=True)
+        click.echo(_("warning: no installed font has {chars}; they print as empty boxes. "
+                     "Install a font that has them and print again (DejaVu Sans, "
+                     "fonts-dejavu-core, has every Cyrillic, Uzbek and Karakalpak "
+                     "letter).").format(chars=chars), err=True)

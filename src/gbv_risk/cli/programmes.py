@@ -6,7 +6,9 @@ import json
 
 import click
 
+from ..messages import _
 from .context import DATE, db_url, today
+from .headings import code
 from .output import LANG, emit, lang_of
 
 
@@ -28,7 +30,7 @@ def program_list(fmt, lang) -> None:
              "format": p.schedule.format, "title": p.title.get(lg)}
             for p in catalogue().values()]
     emit(rows, ["id", "provider", "levels", "needs", "sessions", "weeks", "format", "title"],
-         fmt, "Programmes", wrap=("title",))
+         fmt, _("Programmes"), wrap=("title",))
 
 
 @program.command("show")
@@ -46,24 +48,29 @@ def program_show(programme_id, fmt, lang) -> None:
     lg = lang_of(lang)
     sch, pol = p.schedule, p.compliance
     click.echo(f"{p.programme} {p.version}: {p.title.get(lg)}\n  {p.description.get(lg)}")
-    click.echo(f"  provider: {p.provider_type}; with: {', '.join(p.delivered_with) or '-'}")
-    click.echo(f"  for levels {', '.join(p.risk_levels)}; needs {', '.join(p.needs) or '-'}")
-    click.echo(f"  {sch.sessions} {sch.format} sessions of {sch.minutes} min every "
-               f"{sch.every_days} days (~{p.weeks} weeks), start within {p.start_within_days} days")
-    click.echo("  goals:")
+    click.echo("  " + _("provider: {provider}; with: {partners}").format(
+        provider=p.provider_type, partners=", ".join(p.delivered_with) or "-"))
+    click.echo("  " + _("for levels {levels}; needs {needs}").format(
+        levels=", ".join(map(code, p.risk_levels)), needs=", ".join(map(code, p.needs)) or "-"))
+    click.echo("  " + _("{sessions} {format} sessions of {minutes} min every {every} days "
+                        "(~{weeks} weeks), start within {start} days").format(
+        sessions=sch.sessions, format=code(sch.format), minutes=sch.minutes,
+        every=sch.every_days, weeks=p.weeks, start=p.start_within_days))
+    click.echo("  " + _("goals:"))
     for g in p.goals:
         click.echo(f"    - {g.get(lg)}")
-    click.echo("  modules:")
+    click.echo("  " + _("modules:"))
     for m in p.modules:
         click.echo(f"    - {m.title.get(lg)} ({m.sessions})")
-    click.echo(f"  compliance: warn after {pol.warn_after_failures}, suggest breach after "
-               f"{pol.breach_after_failures} failures in {pol.window_days} days; at least "
-               f"{pol.minimum_attendance_percent}% attendance; evidence within "
-               f"{pol.evidence_deadline_days} days; breach events: "
-               f"{', '.join(pol.breach_events) or '-'}")
-    click.echo(f"  re-assess every {p.reassess_every_days} days; partner-safety contact: "
-               f"{'yes' if p.partner_safety_contact else 'no'}")
-    click.echo(f"  source: {p.source}")
+    click.echo("  " + _("compliance: warn after {warn}, suggest breach after {breach} failures "
+                        "in {days} days; at least {attendance}% attendance; evidence within "
+                        "{evidence} days; breach events: {events}").format(
+        warn=pol.warn_after_failures, breach=pol.breach_after_failures, days=pol.window_days,
+        attendance=pol.minimum_attendance_percent, evidence=pol.evidence_deadline_days,
+        events=", ".join(pol.breach_events) or "-"))
+    click.echo("  " + _("re-assess every {days} days; partner-safety contact: {contact}").format(
+        days=p.reassess_every_days, contact=_("yes") if p.partner_safety_contact else _("no")))
+    click.echo("  " + _("source: {source}").format(source=p.source))
 
 
 @program.command("enroll")
@@ -80,5 +87,7 @@ def program_enroll(ctx, case_code, programme_id, provider, start) -> None:
     with unit_of_work(db_url(ctx)) as s:
         e = enroll(s, case_code, programme_id, provider, start or today())
         n = len(e.sessions) if e.sessions else None
-    click.echo(f"enrolment #{e.id}: {case_code} in {programme_id} from {e.start_on}"
-               + (f", {n} sessions scheduled" if n else ""))
+    enrolled = (_("enrolment #{id}: {case} in {programme} from {start}, {count} sessions "
+                  "scheduled") if n else _("enrolment #{id}: {case} in {programme} from {start}"))
+    click.echo(enrolled.format(id=e.id, case=case_code, programme=programme_id, start=e.start_on,
+                               count=n))

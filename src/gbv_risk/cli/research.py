@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ..messages import _
+
 
 @click.group()
 def research() -> None:
@@ -32,15 +34,20 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
     rs = api.load_ruleset(ruleset)
     total = count_rows(Path(data))
     t0 = time.perf_counter()
-    with Progress(TextColumn("scoring"), BarColumn(), TextColumn("{task.completed:,} rows"),
+    # rich fills in its own field ({task.completed:,}) where the message has {count}
+    done = _("{count} rows").replace("{count}", "{task.completed:,}")
+    with Progress(TextColumn(_("scoring")), BarColumn(), TextColumn(done),
                   TimeElapsedColumn(), disable=quiet, transient=True) as bar:
         task = bar.add_task("rows", total=total)
         rows = score_file(rs, Path(data), Path(output) if output else None,
                           lambda n: bar.advance(task, n))
     secs = time.perf_counter() - t0
-    click.echo(f"scored {rows:,} rows with {rs.key} #{rs.compiled.content_hash[:12]} in "
-               f"{secs:.1f} s ({rows / secs if secs else 0:,.0f} rows/s)"
-               + (f"; wrote {output}" if output else ""), err=True)
+    scored = (_("scored {rows} rows with {ruleset} #{hash} in {seconds} s ({rate} rows/s); "
+                "wrote {file}") if output else
+              _("scored {rows} rows with {ruleset} #{hash} in {seconds} s ({rate} rows/s)"))
+    click.echo(scored.format(rows=f"{rows:,}", ruleset=rs.key, hash=rs.compiled.content_hash[:12],
+                             seconds=f"{secs:.1f}", rate=f"{rows / secs if secs else 0:,.0f}",
+                             file=output), err=True)
 
 
 @research.command("backtest")
@@ -72,11 +79,11 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
     from .output import emit
 
     if bool(data) == bool(use_db):
-        raise click.UsageError("give --data FILE or --db (one of them)")
+        raise click.UsageError(_("give --data FILE or --db (one of them)"))
     history = history_from_db(db_url(ctx)) if use_db else pd.concat(
         list(read_chunks(Path(data))), ignore_index=True)
     if by and by not in history.columns:
-        raise click.UsageError(f"the history has no {by!r} column")
+        raise click.UsageError(_("the history has no {column} column").format(column=repr(by)))
     a = api.load_ruleset(ruleset)
     b = api.load_ruleset(against) if against else None
     result = run(a, history, b, by)
@@ -85,19 +92,21 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
         from .output import write_atomic
 
         write_atomic(report, render_report(result, list(a.compiled.levels)))
-        click.echo(f"wrote {report}", err=True)
+        click.echo(_("wrote {file}").format(file=report), err=True)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(result), indent=2, default=str))
         return
     emit(result.levels, ["ruleset", "group", "level", "cases", "share", "recurred", "rate",
-                         "rate_low", "rate_high"], fmt, f"Recurrence by level ({result.rows:,} cases)")
+                         "rate_low", "rate_high"], fmt,
+         _("Recurrence by level ({count} cases)").format(count=f"{result.rows:,}"))
     emit(result.discrimination, ["ruleset", "group", "cases", "auc", "auc_low", "auc_high",
-                                 "override_rate"], fmt, "Discrimination")
+                                 "override_rate"], fmt, _("Discrimination"))
     if result.reclassification:
         cols = ["from", *[k for k in result.reclassification[0] if k != "from"]]
-        emit(result.reclassification, cols, fmt, f"Reclassification {a.key} -> {b.key}")
+        emit(result.reclassification, cols, fmt,
+             _("Reclassification {a} -> {b}").format(a=a.key, b=b.key))
         emit(result.demand, ["what", "value", "a", "b", "change"], fmt,
-             "What providers would be asked for")
+             _("What providers would be asked for"))
 
 
 @research.command("export")
@@ -116,4 +125,5 @@ def export_(ctx, out, key_file) -> None:
     url = db_url(ctx)
     ensure_current(url)
     counts = export(url, Path(out), load_key(key_file))
-    click.echo(", ".join(f"{n:,} {k}" for k, n in counts.items()) + f" written to {out}")
+    click.echo(_("{counts} written to {folder}").format(
+        counts=", ".join(f"{n:,} {k}" for k, n in counts.items()), folder=out))

@@ -7,7 +7,8 @@ import json
 import click
 
 from ..errors import GbvRiskError, RuleTestFailure
-from .output import emit
+from ..messages import _
+from .output import emit, lang_of
 
 
 @click.group()
@@ -30,7 +31,7 @@ def list_(fmt: str) -> None:
                      "tests": len(rs.tests), "hash": rs.compiled.content_hash[:12],
                      "file": path.name})
     emit(rows, ["key", "extends", "instrument", "rules", "tests", "hash", "file"], fmt,
-         "Rule sets")
+         _("Rule sets"))
 
 
 @rules.command("show")
@@ -42,6 +43,7 @@ def show(ref: str, fmt: str) -> None:
 
     rs = api.load_ruleset(ref)
     f = rs.effective.file
+    lang = lang_of(None)
     if fmt == "json":
         body = f.model_dump(mode="json", exclude={"tests"})
         body["content_hash"] = rs.compiled.content_hash
@@ -49,21 +51,24 @@ def show(ref: str, fmt: str) -> None:
         body["rule_origin"] = rs.effective.rule_origin
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{rs.key}  #{rs.compiled.content_hash[:12]}  instrument {rs.instrument.key}")
+    click.echo(_("{ruleset}  #{hash}  instrument {instrument}").format(
+        ruleset=rs.key, hash=rs.compiled.content_hash[:12], instrument=rs.instrument.key))
     if rs.effective.chain:
-        click.echo("extends: " + " <- ".join(reversed(rs.effective.chain)))
-    click.echo("levels: " + " < ".join(rs.compiled.levels))
-    click.echo("thresholds (total score): " + ", ".join(f"{k} {v}" for k, v in f.thresholds.items()))
-    click.echo("weights: " + ", ".join(f"{k} {v}" for k, v in f.weights.items()))
-    click.echo(f"rules ({len(f.rules)}):")
+        click.echo(_("extends: {chain}").format(chain=" <- ".join(reversed(rs.effective.chain))))
+    click.echo(_("levels: {levels}").format(levels=" < ".join(rs.compiled.levels)))
+    click.echo(_("thresholds (total score): {thresholds}").format(
+        thresholds=", ".join(f"{k} {v}" for k, v in f.thresholds.items())))
+    click.echo(_("weights: {weights}").format(
+        weights=", ".join(f"{k} {v}" for k, v in f.weights.items())))
+    click.echo(_("rules ({count}):").format(count=len(f.rules)))
     for r in f.rules:
         origin = rs.effective.rule_origin.get(r.id, rs.key)
-        mark = "" if origin == rs.key else f"  (from {origin})"
+        mark = "" if origin == rs.key else "  " + _("(from {ruleset})").format(ruleset=origin)
         dates = ""
         if r.effective_from or r.effective_until:
             dates = f"  [{r.effective_from or '...'} .. {r.effective_until or '...'})"
         then = ", ".join(f"{k}={v}" for k, v in r.then.model_dump(exclude_defaults=True).items())
-        click.echo(f"  {r.id}{mark}{dates}\n      {r.rationale}\n      -> {then}")
+        click.echo(f"  {r.id}{mark}{dates}\n      {r.rationale.get(lang)}\n      -> {then}")
 
 
 def _targets(paths: tuple[str, ...]) -> list[str]:
@@ -82,10 +87,11 @@ def validate(paths: tuple[str, ...]) -> None:
     for p in _targets(paths):
         try:
             rs = api.validate_ruleset(p)
-            click.echo(f"ok  {p}  ({rs.key}, {len(rs.compiled.info)} rules, "
-                       f"#{rs.compiled.content_hash[:12]})")
+            click.echo(_("ok  {file}  ({ruleset}, {count} rules, #{hash})").format(
+                file=p, ruleset=rs.key, count=len(rs.compiled.info),
+                hash=rs.compiled.content_hash[:12]))
         except GbvRiskError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=exc), err=True)
             failed.append(exc)
     if failed:
         raise SystemExit(max(e.exit_code for e in failed))
@@ -105,14 +111,15 @@ def test(paths: tuple[str, ...], verbose: bool) -> None:
             total += 1
             if not o.passed:
                 failed += 1
-                click.echo(f"FAIL {rs.key}: {o.name}")
+                click.echo(_("FAIL {ruleset}: {test}").format(ruleset=rs.key, test=o.name))
                 for f in o.failures:
                     click.echo(f"     {f}")
             elif verbose:
-                click.echo(f"ok   {rs.key}: {o.name}")
-    click.echo(f"{total - failed} passed, {failed} failed")
+                click.echo(_("ok   {ruleset}: {test}").format(ruleset=rs.key, test=o.name))
+    click.echo(_("{passed} passed, {failed} failed").format(passed=total - failed, failed=failed))
     if failed:
-        raise RuleTestFailure(f"{failed} of {total} rule-set test(s) failed")
+        raise RuleTestFailure(_("{failed} of {total} rule-set test(s) failed").format(
+            failed=failed, total=total))
 
 
 @rules.command("diff")
@@ -131,35 +138,39 @@ def diff(a: str, b: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
         return
-    click.echo(f"{d.a} -> {d.b}" + ("  (same content)" if d.same_content else ""))
+    click.echo((_("{a} -> {b}  (same content)") if d.same_content else "{a} -> {b}").format(
+        a=d.a, b=d.b))
     if d.instrument[0] != d.instrument[1]:
-        click.echo(f"instrument: {d.instrument[0]} -> {d.instrument[1]}")
+        click.echo(_("instrument: {a} -> {b}").format(a=d.instrument[0], b=d.instrument[1]))
     if d.levels:
-        click.echo(f"levels: {d.levels[0]} -> {d.levels[1]}")
-    for title, rows, key in (("weights", d.weights, "item"), ("thresholds", d.thresholds, "level"),
-                             ("parameters", d.parameters, "parameter")):
+        click.echo(_("levels: {a} -> {b}").format(a=d.levels[0], b=d.levels[1]))
+    for line, rows, key in ((_("weights: {name}: {a} -> {b}"), d.weights, "item"),
+                            (_("thresholds: {name}: {a} -> {b}"), d.thresholds, "level"),
+                            (_("parameters: {name}: {a} -> {b}"), d.parameters, "parameter")):
         for r in rows:
-            click.echo(f"{title}: {r[key]}: {r['a']} -> {r['b']}")
+            click.echo(line.format(name=r[key], a=r["a"], b=r["b"]))
     for rid in d.rules_added:
-        click.echo(f"rule added: {rid}")
+        click.echo(_("rule added: {rule}").format(rule=rid))
     for rid in d.rules_removed:
-        click.echo(f"rule removed: {rid}")
+        click.echo(_("rule removed: {rule}").format(rule=rid))
     for r in d.rules_changed:
-        click.echo(f"rule changed: {r['rule']} ({', '.join(r['fields'])})")
+        click.echo(_("rule changed: {rule} ({fields})").format(rule=r["rule"],
+                                                               fields=", ".join(r["fields"])))
     if d.rules_inherited:
-        click.echo(f"rules inherited unchanged by {d.b}: {len(d.rules_inherited)}")
+        click.echo(_("rules inherited unchanged by {ruleset}: {count}").format(
+            ruleset=d.b, count=len(d.rules_inherited)))
     if d.tests_changed:
-        click.echo("embedded tests whose outcome changes:")
+        click.echo(_("embedded tests whose outcome changes:"))
         for t in d.tests_changed:
             if "error" in t:
                 click.echo(f"  {t['test']}: {t['error']}")
                 continue
             extra = []
             if t["fired_only_a"]:
-                extra.append(f"only in A: {', '.join(t['fired_only_a'])}")
+                extra.append(_("only in A: {rules}").format(rules=", ".join(t["fired_only_a"])))
             if t["fired_only_b"]:
-                extra.append(f"only in B: {', '.join(t['fired_only_b'])}")
+                extra.append(_("only in B: {rules}").format(rules=", ".join(t["fired_only_b"])))
             click.echo(f"  {t['test']}: {t['level_a']} -> {t['level_b']}"
                        + (f" ({'; '.join(extra)})" if extra else ""))
     else:
-        click.echo("no embedded test changes outcome")
+        click.echo(_("no embedded test changes outcome"))

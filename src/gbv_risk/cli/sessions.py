@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..messages import _
 from .context import DATE, db_url
 
 OUTCOMES = ["attended_complied", "attended_failed_to_comply", "acceptable_absence",
@@ -30,7 +31,8 @@ def schedule(ctx, enrolment_id, on, kind) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         rec = schedule_session(s, enrolment_id, on, kind)
-    click.echo(f"session #{rec.id} ({kind}) on {on} for enrolment #{enrolment_id}")
+    click.echo(_("session #{id} ({kind}) on {date} for enrolment #{enrolment}").format(
+        id=rec.id, kind=kind, date=on, enrolment=enrolment_id))
 
 
 @session.command("record")
@@ -49,7 +51,8 @@ def record(ctx, enrolment_id, on, outcome, reason, evidence_due, by) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         rec = record_session(s, enrolment_id, on, outcome, reason, evidence_due, by)
-    click.echo(f"session #{rec.id} on {on}: {outcome}")
+    click.echo(_("session #{id} on {date}: {outcome}").format(id=rec.id, date=on,
+                                                               outcome=outcome))
 
 
 @session.command("correct")
@@ -67,4 +70,4 @@ def correct(ctx, session_id, outcome, why, absence_reason, evidence_due, by) -> 
 
     with unit_of_work(db_url(ctx)) as s:
         correct_session(s, session_id, outcome, why, absence_reason, evidence_due, by)
-    click.echo(f"session #{session_id} corrected to {outcome}")
+    click.echo(_("session #{id} corrected to {outcome}").format(id=session_id, outcome=outcome))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..messages import _
 from .context import db_url
+from .headings import code
 
 ROLES = ("administrator", "psychologist", "officer", "researcher")
 
@@ -33,8 +35,10 @@ def add(ctx: click.Context, name: str, role: str, districts: tuple[str, ...],
 
             require_user_admin(s, role)
         add_user(s.connection(), name, role, list(districts), list(mahallas))
-    scope = ", ".join([*districts, *mahallas]) or "everything"
-    click.echo(f"user {name}: {role}, scope {scope}")
+    scope = ", ".join([*districts, *mahallas])
+    added = _("user {name}: {role}, scope {scope}") if scope else _(
+        "user {name}: {role}, scope everything")
+    click.echo(added.format(name=name, role=code(role), scope=scope))
 
 
 @user.command("list")

@@ -47,10 +47,14 @@ def ymd(d: dt.date | None) -> int | None:
 
 
 def content_hash(eff: Effective, instrument: Instrument) -> str:
-    """Hash of everything that can change a result; titles and embedded tests are left out."""
+    """Hash of everything that can change a result; titles and embedded tests are left out,
+    and of a rationale only the English that results store: a rule set whose rationales gain
+    or correct their translations keeps its hash, and results scored with it still match it."""
     f = eff.file
     body = f.model_dump(mode="json", exclude={"tests", "title", "description", "extends",
                                              "remove_rules", "ruleset", "version"})
+    for dumped, rule in zip(body["rules"], f.rules, strict=True):
+        dumped["rationale"] = rule.rationale.en
     body["instrument_items"] = instrument.model_dump(mode="json", include={"items": {
         "__all__": {"id", "type", "domain", "min", "max", "choices", "source", "change"}}})
     blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
@@ -439,6 +443,8 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
 
     for lvl, spec in thresholds:
         rid = f"threshold.{lvl}"
+        # stored in results as written (English, the level's id); summary.rationale_text says
+        # it in the reader's language
         info[rid] = ir.RuleInfo(rid, f"Total score reaches the threshold for {lvl}",
                                 "rule set thresholds", "threshold")
         add(rid, 0, AScore("total", (("gte", spec),)), [ir.Outcome("level", c.levels.index(lvl))],
@@ -466,7 +472,7 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
         outcomes = _outcomes(r, c)
         # a rule about her safety is kept from the subject like one resting on her words
         victim = victim or any(o.kind == "safety" for o in outcomes)
-        info[r.id] = ir.RuleInfo(r.id, r.rationale.strip(), r.source.strip())
+        info[r.id] = ir.RuleInfo(r.id, r.rationale.en.strip(), r.source.strip())
         add(r.id, phase, node, outcomes, r.effective_from, r.effective_until, victim, joins)
     rules.sort(key=lambda r: (r.phase, r.index))
     rules = [ir.Rule(i, r.id, r.phase, r.cond, r.joins, r.outcomes, r.window, r.victim_informed)
@@ -553,5 +559,9 @@ def _monotone(parsed: dict[str, Node], weights, instrument: Instrument) -> bool:
 
 
 def _labels(f) -> dict[str, dict[str, dict[str, str]]]:
+    """The vocabulary's labels by kind, and under ``rationales`` every rule's rationale by
+    language (English only where the rule file gives a plain string)."""
     v = f.vocabulary
-    return {k: {x: t.root for x, t in getattr(v, k).items()} for k in type(v).model_fields}
+    out = {k: {x: t.root for x, t in getattr(v, k).items()} for k in type(v).model_fields}
+    out[ir.RATIONALES] = {r.id: r.rationale.texts() for r in f.rules}
+    return out

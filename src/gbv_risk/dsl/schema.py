@@ -9,9 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from ..i18n import Text
+from ..i18n import LANGUAGES, Text
+from ..messages import _
 
 ID = r"^[a-z][a-z0-9_]*$"
 RULE_ID = r"^[a-z][a-z0-9_.-]*$"
@@ -49,9 +58,61 @@ class Actions(Strict):
     reassess_on: tuple[str, ...] = ()
 
 
+class Rationale(RootModel[str | dict[str, str]]):
+    """Why a rule fires: plain English (researchers' own rule sets may stop there) or, like
+    every other text of the data files, ``{en: ..., ru: ..., uz: ..., kaa: ...}``.
+
+    Results store the English (``en``) and the content hash covers only the English: the other
+    languages are read when a result is shown, so correcting a translation changes no stored
+    result. ``str()`` of a rationale is its English."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shape(cls, data: Any) -> Any:
+        """One clear reason instead of one per branch of the union."""
+        if isinstance(data, str):
+            return data
+        if isinstance(data, dict):
+            bad = sorted(str(k) for k, v in data.items() if not isinstance(v, str))
+            if not bad:
+                return data
+            raise ValueError(_("the rationale in {languages} is not a text").format(
+                languages=", ".join(bad)))
+        raise ValueError(_("a rationale is a text, or a mapping of language code to text "
+                           "({languages})").format(languages=", ".join(LANGUAGES)))
+
+    @model_validator(mode="after")
+    def _check(self):
+        if isinstance(self.root, dict):
+            try:
+                Text.model_validate(self.root)
+            except ValidationError as exc:
+                msg = exc.errors(include_url=False)[0]["msg"]
+                raise ValueError(msg.removeprefix("Value error, ")) from None
+        if len(self.en.strip()) < 3:
+            raise ValueError(_("a rationale needs at least 3 characters of English"))
+        return self
+
+    @property
+    def en(self) -> str:
+        """The English text as written (the text results store and the content hash covers)."""
+        return self.root if isinstance(self.root, str) else self.root["en"]
+
+    def texts(self) -> dict[str, str]:
+        """language -> text, trimmed; languages left empty are left out."""
+        raw = {"en": self.root} if isinstance(self.root, str) else self.root
+        return {lang: t.strip() for lang, t in raw.items() if t and t.strip()}
+
+    def get(self, lang: str = "en") -> str:
+        return self.texts().get(lang) or self.en.strip()
+
+    def __str__(self) -> str:
+        return self.en
+
+
 class RuleDef(Strict):
     id: str = Field(pattern=RULE_ID)
-    rationale: str = Field(min_length=3)
+    rationale: Rationale
     source: str = Field(min_length=3)
     when: Any
     then: Actions

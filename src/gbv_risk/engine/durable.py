@@ -31,6 +31,7 @@ from typing import Any
 import durable_rules_engine as _c
 
 from ..errors import EngineError
+from ..messages import _
 from . import ir
 from .aggregate import plan_level
 from .ir import Absent, And, Cmp, Expr, Or, Present, TrueExpr
@@ -140,11 +141,13 @@ class DurableEngine:
         try:
             code, state = _c.assert_fact(self._h, json.dumps(msg, ensure_ascii=False))
         except Exception as exc:   # the C engine raises bare errors
-            raise EngineError(f"rule engine refused a fact for {self.rs.key}: {exc}") from None
+            raise EngineError(_("rule engine refused a fact for {ruleset}: {reason}").format(
+                ruleset=self.rs.key, reason=exc)) from None
         if code != 0:
             # 1: not handled (every phase has a catch-all, so never), 2: already observed
-            raise EngineError(f"the rule engine did not take phase {msg['ph']} of "
-                              f"{self.rs.key} (code {code}); the result would be incomplete")
+            raise EngineError(_("the rule engine did not take phase {phase} of "
+                                "{ruleset} (code {code}); the result would be incomplete").format(
+                phase=msg["ph"], ruleset=self.rs.key, code=code))
         return state
 
     def _run_actions(self, state: int, sid: str, fired: set[int], derived: set[str]) -> None:
@@ -163,16 +166,18 @@ class DurableEngine:
                     derive = self._derives[name]
                     if derive is not None and derive not in derived:
                         derived.add(derive)
-                        code, _ = _c.assert_fact(self._h, json.dumps(
+                        code, _state = _c.assert_fact(self._h, json.dumps(
                             {"sid": sid, "t": "d", "n": derive}))
                         if code not in (0, 1):   # 1: nothing in this phase joins on it
-                            raise RuntimeError(f"derived fact {derive!r} refused (code {code})")
+                            raise RuntimeError(_("derived fact {fact} refused (code {code})").format(
+                                fact=repr(derive), code=code))
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     _c.abandon_action(self._h, state)
                 rule = self.rs.rules[index].id if index is not None else name
-                raise EngineError(f"a rule action failed in {self.rs.key} (rule {rule}): "
-                                  f"{exc}") from None
+                raise EngineError(_("a rule action failed in {ruleset} (rule {rule}): "
+                                    "{reason}").format(ruleset=self.rs.key, rule=rule,
+                                                       reason=exc)) from None
             message = _c.complete_and_start_action(self._h, state)
 
 

@@ -20,6 +20,9 @@ LEVEL = "lvl"            # final level rank, plan phase only
 OVERRIDE = "ovr"         # professional-judgement level rank; plan rules read it as the level
 TOTAL = "s__total"
 
+# kind in CompiledRuleSet.labels under which each rule's rationale is kept by language
+RATIONALES = "rationales"
+
 
 def item_field(item_id: str) -> str:
     return f"i_{item_id}"
@@ -168,6 +171,15 @@ class CompiledRuleSet:
     @property
     def key(self) -> str:
         return f"{self.ruleset}@{self.version}"
+
+    def rationale(self, rule_id: str, lang: str, english: str) -> str:
+        """A rule's rationale in ``lang``. ``english`` is the text a result stored; it stands
+        when the rule set has no text in ``lang``, or when its own English differs from it
+        (a text for another wording of the rule would not be this result's reason)."""
+        texts = self.labels.get(RATIONALES, {}).get(rule_id) or {}
+        if texts.get("en") != english:
+            return english
+        return texts.get(lang) or english
 
     def item(self, item_id: str) -> ItemSpec:
         for it in self.items:

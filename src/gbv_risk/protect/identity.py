@@ -22,6 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import KeyMaterialError, RecordError
+from ..messages import _
 from .keys import Keyring
 
 VERSION = 1
@@ -42,8 +43,8 @@ def seal(ring: Keyring, field: str, subject_id: int, value: str, table: str = TA
     try:
         clear = value.encode("utf-8")
     except UnicodeEncodeError:      # e.g. a command-line argument that was not UTF-8
-        raise RecordError(f"{field}: not valid text (it holds bytes that are not UTF-8); "
-                          "nothing was written") from None
+        raise RecordError(_("{field}: not valid text (it holds bytes that are not UTF-8); "
+                            "nothing was written").format(field=field)) from None
     ct = AESGCM(key.data).encrypt(nonce, clear, _aad(table, field, subject_id, key.id))
     return bytes([VERSION, len(kid)]) + kid + nonce + ct
 
@@ -63,9 +64,9 @@ def unseal(ring: Keyring, field: str, subject_id: int, blob: bytes, what: str,
     """The clear value; ``what`` names the record in the message if it cannot be had."""
     kid = key_id_of(bytes(blob))
     if kid is None:
-        raise KeyMaterialError(f"{what} ({field}) is not a value gbv-risk encrypted: the stored "
-                               "bytes were altered or truncated; restore the record from a "
-                               "backup. Nothing was shown")
+        raise KeyMaterialError(_("{what} ({field}) is not a value gbv-risk encrypted: the "
+                                 "stored bytes were altered or truncated; restore the record "
+                                 "from a backup. Nothing was shown").format(what=what, field=field))
     key = ring.get(kid, f"{what} ({field})")
     start = 2 + len(kid)
     nonce, ct = blob[start:start + NONCE_BYTES], blob[start + NONCE_BYTES:]
@@ -74,10 +75,11 @@ def unseal(ring: Keyring, field: str, subject_id: int, blob: bytes, what: str,
                                          _aad(table, field, subject_id, kid))
     except InvalidTag:
         raise KeyMaterialError(
-            f"{what} ({field}) failed authentication under key {kid!r} from {ring.source}: "
-            "the stored value was altered or copied from another record, or the file holds a "
-            "different key under that id. Nothing was shown; restore the record or the right "
-            "key file from a backup") from None
+            _("{what} ({field}) failed authentication under key {key} from {source}: "
+              "the stored value was altered or copied from another record, or the file holds a "
+              "different key under that id. Nothing was shown; restore the record or the right "
+              "key file from a backup").format(what=what, field=field, key=repr(kid),
+                                               source=ring.source)) from None
     return clear.decode("utf-8")
 
 
@@ -95,5 +97,5 @@ def match_hash(ring: Keyring, national_id: str, key_id: str | None = None) -> st
     key = ring.keys[key_id] if key_id else ring.current
     norm = normalise_national_id(national_id)
     if not norm:
-        raise RecordError("a national id needs at least one letter or digit")
+        raise RecordError(_("a national id needs at least one letter or digit"))
     return hmac.new(key.match, norm.encode("utf-8"), hashlib.sha256).hexdigest()

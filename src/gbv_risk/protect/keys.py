@@ -29,12 +29,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from ..errors import KeyMaterialError
+from ..messages import _
 
 ENV_FILE = "GBV_RISK_KEY_FILE"
 ENV_KEYS = "GBV_RISK_KEYS"
 FORMAT = "gbv-risk-keys"
 KEY_BYTES = 32
-INIT_HINT = "run `gbv-risk keys init`"
 
 
 class _KeyEntry(BaseModel):
@@ -48,7 +48,7 @@ class _KeyEntry(BaseModel):
     @classmethod
     def _id(cls, v: str) -> str:
         if not 1 <= len(v) <= 40 or not all(c.isalnum() or c in "-_" for c in v) or not v.isascii():
-            raise ValueError("a key id is 1 to 40 ASCII letters, digits, '-' or '_'")
+            raise ValueError(_("a key id is 1 to 40 ASCII letters, digits, '-' or '_'"))
         return v
 
     @field_validator("data_key", "match_key")
@@ -57,9 +57,10 @@ class _KeyEntry(BaseModel):
         try:
             raw = base64.b64decode(v, validate=True)
         except (binascii.Error, ValueError):
-            raise ValueError("not base64") from None
+            raise ValueError(_("not base64")) from None
         if len(raw) != KEY_BYTES:
-            raise ValueError(f"decodes to {len(raw)} bytes, not {KEY_BYTES}")
+            raise ValueError(_("decodes to {count} bytes, not {expected}").format(
+                count=len(raw), expected=KEY_BYTES))
         return v
 
 
@@ -76,9 +77,10 @@ class _KeyFile(BaseModel):
     def _consistent(self) -> _KeyFile:
         ids = [k.id for k in self.keys]
         if len(set(ids)) != len(ids):
-            raise ValueError("a key id appears twice")
+            raise ValueError(_("a key id appears twice"))
         if self.current not in ids:
-            raise ValueError(f"current key {self.current!r} is not among the keys")
+            raise ValueError(_("current key {key} is not among the keys").format(
+                key=repr(self.current)))
         return self
 
 
@@ -107,9 +109,11 @@ class Keyring:
         key = self.keys.get(key_id)
         if key is None:
             raise KeyMaterialError(
-                f"{what} is encrypted under key {key_id!r}, which {self.source} does not hold "
-                f"(it holds {', '.join(sorted(self.keys))}); restore the key file that has it "
-                f"from its backup, or point {ENV_FILE} at it")
+                _("{what} is encrypted under key {key}, which {source} does not hold "
+                  "(it holds {held}); restore the key file that has it "
+                  "from its backup, or point {variable} at it").format(
+                    what=what, key=repr(key_id), source=self.source,
+                    held=", ".join(sorted(self.keys)), variable=ENV_FILE))
         return key
 
 
@@ -136,10 +140,11 @@ def parse(text: str, source: str, path: Path | None = None) -> Keyring:
         data = _KeyFile.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        where = ".".join(str(p) for p in first["loc"]) or _("the file")
         raise KeyMaterialError(
-            f"{source} is not a usable gbv-risk key file ({where}: {first['msg']}); restore it "
-            f"from its backup, or {INIT_HINT} if no stored identity was ever encrypted") from None
+            _("{source} is not a usable gbv-risk key file ({where}: {reason}); restore it "
+              "from its backup, or run `gbv-risk keys init` if no stored identity was ever "
+              "encrypted").format(source=source, where=where, reason=first["msg"])) from None
     keys = {k.id: Key(k.id, base64.b64decode(k.data_key), base64.b64decode(k.match_key),
                       k.created) for k in data.keys}
     return Keyring(keys, data.current, source, path)
@@ -156,20 +161,21 @@ def dumps(ring: Keyring) -> str:
 def load_keyring(path: str | os.PathLike[str] | None = None) -> Keyring:
     """The keys for this process; a clear KeyMaterialError when there are none to be had."""
     if path is None and os.environ.get(ENV_KEYS):
-        return parse(os.environ[ENV_KEYS], f"the variable {ENV_KEYS}")
+        return parse(os.environ[ENV_KEYS], _("the variable {name}").format(name=ENV_KEYS))
     file = key_file_path(path)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise KeyMaterialError(
-            f"no key file at {file}; {INIT_HINT} to create one (and back it up apart from the "
-            f"database), or set {ENV_FILE} to the file that holds your team's keys") from None
+            _("no key file at {file}; run `gbv-risk keys init` to create one (and back it up "
+              "apart from the database), or set {variable} to the file that holds your team's "
+              "keys").format(file=file, variable=ENV_FILE)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise KeyMaterialError(f"cannot read the key file {file}: {reason}; check its owner and "
-                               "permissions (it should be readable by you alone, mode 0600)"
-                               ) from None
-    return parse(text, f"the key file {file}", file)
+        reason = getattr(exc, "strerror", None) or _("not UTF-8 text")
+        raise KeyMaterialError(_("cannot read the key file {file}: {reason}; check its owner "
+                                 "and permissions (it should be readable by you alone, mode "
+                                 "0600)").format(file=file, reason=reason)) from None
+    return parse(text, _("the key file {file}").format(file=file), file)
 
 
 def write_keyfile(path: Path, ring: Keyring) -> None:
@@ -187,8 +193,8 @@ def write_keyfile(path: Path, ring: Keyring) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise KeyMaterialError(f"cannot write the key file {path}: {exc.strerror}; nothing "
-                               "was changed") from None
+        raise KeyMaterialError(_("cannot write the key file {file}: {reason}; nothing "
+                                 "was changed").format(file=path, reason=exc.strerror)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -204,11 +210,11 @@ def init_keyfile(path: str | os.PathLike[str] | None = None, force: bool = False
     file = key_file_path(path)
     if file.exists() and not force:
         raise KeyMaterialError(
-            f"a key file already exists at {file}; the identities in your database may be "
-            "encrypted under it, and replacing it would make them unreadable. Keep it, or use "
-            "--force only if no database uses it")
+            _("a key file already exists at {file}; the identities in your database may be "
+              "encrypted under it, and replacing it would make them unreadable. Keep it, or use "
+              "--force only if no database uses it").format(file=file))
     key = new_key()
-    ring = Keyring({key.id: key}, key.id, f"the key file {file}", file)
+    ring = Keyring({key.id: key}, key.id, _("the key file {file}").format(file=file), file)
     write_keyfile(file, ring)
     return ring
 

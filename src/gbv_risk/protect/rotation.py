@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..errors import KeyMaterialError
+from ..messages import _
 from .keys import ENV_KEYS, keeping, key_file_path, load_keyring, with_new_current, write_keyfile
 
 
@@ -36,9 +37,9 @@ def rotate(session: Session, keyfile: str | os.PathLike[str] | None = None) -> R
 
     if keyfile is None and os.environ.get(ENV_KEYS):
         raise KeyMaterialError(
-            f"the keys come from the variable {ENV_KEYS}, which rotation cannot rewrite; run it "
-            f"with --file on a key file holding the same keys (with {ENV_KEYS} unset), then put "
-            f"that file's new text into {ENV_KEYS}")
+            _("the keys come from the variable {variable}, which rotation cannot rewrite; run "
+              "it with --file on a key file holding the same keys (with {variable} unset), then "
+              "put that file's new text into {variable}").format(variable=ENV_KEYS))
     path = key_file_path(keyfile)
     old = load_keyring(path)
     ring = with_new_current(old)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..messages import _
+
 CRLF = "\r\n"
 LIMIT = 75                    # octets per line, CRLF not counted (RFC 5545, 3.1)
 PRODID = "-//gbv-risk//agenda//EN"
@@ -96,9 +98,12 @@ def _event(e: Event, stamp: str) -> list[str]:
     return lines
 
 
-def calendar(events: Iterable[Event], stamp: dt.datetime, name: str = "gbv-risk agenda") -> str:
+def calendar(events: Iterable[Event], stamp: dt.datetime, name: str | None = None) -> str:
     """The whole file. ``stamp`` (when it was made) is one value for every event, so that a
-    calendar that compares DTSTAMPs sees the newest export win."""
+    calendar that compares DTSTAMPs sees the newest export win. ``name`` is the calendar's
+    title (by default "gbv-risk agenda" in the run's language)."""
+    if name is None:
+        name = _("gbv-risk agenda")
     when = _stamp(stamp)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
              content_line("X-WR-CALNAME", escape_text(name))]

@@ -17,13 +17,20 @@ from pathlib import Path
 
 from .. import resources
 from ..errors import InputFileError
+from ..messages import _
 from .plans import CaseHeader, render_case_plan
 
-INSTALL_HINT = ("PDF output needs WeasyPrint and the Pango library: `pip install weasyprint` "
-                "in gbv-risk's environment, and on Debian/Ubuntu `apt-get install "
-                "libpango-1.0-0 libpangoft2-1.0-0` (Windows and macOS: see "
-                "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html). "
-                "Meanwhile `--format html` gives the same page to print from a browser")
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogues; it is translated where it is shown."""
+    return text
+
+
+INSTALL_HINT = N_("PDF output needs WeasyPrint and the Pango library: `pip install weasyprint` "
+                  "in gbv-risk's environment, and on Debian/Ubuntu `apt-get install "
+                  "libpango-1.0-0 libpangoft2-1.0-0` (Windows and macOS: see "
+                  "https://doc.courtbouillon.org/weasyprint/stable/first_steps.html). "
+                  "Meanwhile `--format html` gives the same page to print from a browser")
 
 # Where DejaVu Sans is found on the systems the teams use; fontconfig finds it too when it is
 # configured, these make the PDF the same where it is not.
@@ -57,7 +64,7 @@ def _weasyprint():
     try:
         import weasyprint
     except (ImportError, OSError) as exc:     # OSError: the package is there, Pango is not
-        raise PdfUnavailable(f"{INSTALL_HINT} ({type(exc).__name__}: {exc})") from None
+        raise PdfUnavailable(f"{_(INSTALL_HINT)} ({type(exc).__name__}: {exc})") from None
     return weasyprint
 
 
@@ -84,7 +91,8 @@ def _fetcher(allowed: tuple[Path, ...]):
             if not url.startswith("data:"):
                 path = Path(unquote(urlparse(url).path)).resolve()
                 if not (url.startswith("file:") and any(path.is_relative_to(a) for a in allowed)):
-                    raise ValueError(f"gbv-risk does not fetch {url!r} for a plan")
+                    raise ValueError(_("gbv-risk does not fetch {url} for a plan").format(
+                        url=repr(url)))
             return super().fetch(url, headers)
 
     return LocalOnly(allowed_protocols=("file", "data"))

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import resources
 from ..errors import DefinitionError, NotFoundError
+from ..messages import _
 from ..plan import Plan
 from ..yamlio import load_data
 
@@ -91,10 +92,11 @@ def _environment(directory: str):
 
 def strings(lang: str) -> dict[str, str]:
     path = resources.templates_dir() / "plans" / "strings.yaml"
-    data, _ = load_data(path)
+    data, _name = load_data(path)
     if lang not in data:
-        raise NotFoundError(f"{path}: no plan texts for language {lang!r}; "
-                            f"available: {sorted(data)}")
+        raise NotFoundError(_("{file}: no plan texts for language {lang}; available: "
+                              "{available}").format(file=path, lang=repr(lang),
+                                                    available=sorted(data)))
     merged = dict(data["en"])
     merged.update(data[lang])
     return merged
@@ -122,4 +124,5 @@ def _render(name: str, **context) -> str:
     try:
         return _environment(str(directory)).get_template(name).render(**context)
     except TemplateError as exc:
-        raise DefinitionError(f"{directory}/{name}: template error: {exc}") from None
+        raise DefinitionError(_("{file}: template error: {error}").format(
+            file=f"{directory}/{name}", error=exc)) from None

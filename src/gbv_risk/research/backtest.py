@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..engine.batch import score_frame
+from ..messages import _
 from ..rulesets import RuleSet
 from .batch_io import normalise
 
@@ -70,7 +71,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
 def auc_interval(scores, labels, reps: int = 400, seed: int = 7) -> tuple[float, float]:
     rnd = np.random.default_rng(seed)
     n = len(scores)
-    vals = [auc(scores[i], labels[i]) for i in (rnd.integers(0, n, n) for _ in range(reps))]
+    vals = [auc(scores[i], labels[i]) for i in (rnd.integers(0, n, n) for _rep in range(reps))]
     vals = [v for v in vals if not math.isnan(v)]
     if not vals:
         return (math.nan, math.nan)
@@ -89,7 +90,7 @@ class Backtest:
 
 
 def _score(rs: RuleSet, history: pd.DataFrame) -> pd.DataFrame:
-    answers, dates = normalise(rs, history, "history", 0)
+    answers, dates = normalise(rs, history, _("history"), 0)
     return score_frame(rs.compiled, answers, dates)
 
 
@@ -97,7 +98,8 @@ def backtest(a: RuleSet, history: pd.DataFrame, b: RuleSet | None = None,
              by: str | None = None) -> Backtest:
     if "recurred" not in history.columns:
         from ..errors import InputFileError
-        raise InputFileError("history: no 'recurred' column (1 if violence recurred, else 0)")
+        raise InputFileError(_("history: no 'recurred' column (1 if violence recurred, "
+                               "else 0)"))
     history = history.reset_index(drop=True)
     sa = _score(a, history)
     sb = _score(b, history) if b else None

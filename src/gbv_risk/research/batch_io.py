@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..engine.batch import BatchScorer, distinct
 from ..errors import InputFileError, Problem
+from ..messages import _
 from ..rulesets import RuleSet
 from .result_writer import ResultWriter, kind_of
 
@@ -40,7 +41,7 @@ def _csv_chunks(path: Path, answers: set[str]) -> Iterator[pd.DataFrame]:
     with open(path, newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), None)
     if not header:
-        raise InputFileError(f"{path}: empty file (a header line is needed)")
+        raise InputFileError(_("{file}: empty file (a header line is needed)").format(file=path))
     types = {h: pa.dictionary(pa.int32(), pa.string()) if h in answers or h == "date"
              else pa.string() for h in header}
     reader = pacsv.open_csv(
@@ -56,7 +57,7 @@ def read_chunks(path: Path, size: int = CHUNK, answers: set[str] = frozenset()) 
         pd.DataFrame]:
     kind = kind_of(path)
     if not path.is_file():
-        raise InputFileError(f"{path}: file not found")
+        raise InputFileError(_("{file}: file not found").format(file=path))
     try:
         if kind == "csv":
             yield from _csv_chunks(path, answers)
@@ -74,7 +75,8 @@ def read_chunks(path: Path, size: int = CHUNK, answers: set[str] = frozenset()) 
             for batch in source.iter_batches(batch_size=size):
                 yield batch.to_pandas()
     except (ValueError, OSError) as exc:
-        raise InputFileError(f"{path}: cannot read as {kind}: {exc}") from None
+        raise InputFileError(_("{file}: cannot read as {kind}: {error}").format(
+            file=path, kind=kind, error=exc)) from None
 
 
 def count_rows(path: Path) -> int | None:
@@ -119,16 +121,18 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
 
     def bad(item: str, mask: np.ndarray, why: str) -> None:
         rows = (np.flatnonzero(mask)[:5] + offset + 2).tolist()   # header is line 1
-        problems.append(Problem(source, f"column {item}, rows {rows}", why))
+        problems.append(Problem(source, _("column {column}, rows {rows}").format(
+            column=item, rows=rows), why))
 
     if "date" not in frame.columns:
-        raise InputFileError(f"{source}: no 'date' column (the assessment date of each row)")
+        raise InputFileError(_("{file}: no 'date' column (the assessment date of each "
+                               "row)").format(file=source))
     date_codes, date_values = distinct(frame["date"])
     date_table = pd.to_datetime(pd.Series(date_values, dtype=object), errors="coerce",
                                 format="mixed").to_numpy(dtype="datetime64[D]")
     dates = pd.Series(np.append(date_table, np.datetime64("NaT"))[date_codes])
     if dates.isna().any():
-        bad("date", dates.isna().to_numpy(), "not a date (YYYY-MM-DD)")
+        bad("date", dates.isna().to_numpy(), _("not a date (YYYY-MM-DD)"))
     missing = np.full(n, np.nan)
     for item in rs.instrument.items:
         if item.id not in frame.columns:
@@ -137,10 +141,10 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
             continue
         codes, uniques = distinct(frame[item.id])
         parsed = [_parse_unique(item, u) for u in uniques]
-        wrong_codes = [i for i, (_, ok) in enumerate(parsed) if not ok]
+        wrong_codes = [i for i, (_value, ok) in enumerate(parsed) if not ok]
         if wrong_codes and (wrong := np.isin(codes, wrong_codes)).any():
             bad(item.id, wrong, _expected(item))
-        values = [v for v, _ in parsed]
+        values = [v for v, _ok in parsed]
         kind = item.type.value
         if kind in ("yes_no", "count"):
             table = np.array([np.nan if v is None else float(v) for v in values] + [np.nan])
@@ -155,20 +159,23 @@ def normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int) -> tup
                              dtype="datetime64[D]")
             out[item.id] = table[codes]
     if problems:
-        raise InputFileError(f"{source}: {len(problems)} column(s) with bad values; nothing "
-                             "was written", problems)
+        raise InputFileError(_("{file}: {count} column(s) with bad values; nothing "
+                               "was written").format(file=source, count=len(problems)),
+                             problems)
     return out, dates
 
 
 def _expected(item) -> str:
     t = item.type.value
     if t == "yes_no":
-        return "expected yes, no or unknown"
+        return _("expected yes, no or unknown")
     if t == "count":
-        return f"expected a whole number {item.min}..{item.max} or unknown"
+        return _("expected a whole number {min}..{max} or unknown").format(min=item.min,
+                                                                           max=item.max)
     if t == "choice":
-        return f"expected one of {list(item.choice_values)} or unknown"
-    return "expected a date YYYY-MM-DD, none or unknown"
+        return _("expected one of {choices} or unknown").format(
+            choices=list(item.choice_values))
+    return _("expected a date YYYY-MM-DD, none or unknown")
 
 
 def score_file(rs: RuleSet, data: Path, output: Path | None,

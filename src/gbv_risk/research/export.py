@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..errors import InputFileError, RecordError
+from ..messages import _
 from ..store.db import engine_for
 from ..store.models import AssessmentRecord, Case, Enrolment, Outcome
 
@@ -35,10 +36,12 @@ def load_key(path: str | None) -> bytes:
         try:
             value = Path(path).read_bytes().strip()
         except OSError as exc:
-            raise InputFileError(f"{path}: cannot read the export key: {exc.strerror}") from None
+            raise InputFileError(_("{file}: cannot read the export key: {reason}").format(
+                file=path, reason=exc.strerror)) from None
     if not value or len(value) < 16:
-        raise RecordError("a de-identified export needs a secret key of at least 16 bytes "
-                          "(--key-file, or GBV_RISK_EXPORT_KEY); keep it away from the export")
+        raise RecordError(_("a de-identified export needs a secret key of at least 16 bytes "
+                            "(--key-file, or GBV_RISK_EXPORT_KEY); keep it away from the "
+                            "export"))
     return value
 
 
@@ -92,12 +95,13 @@ def export(url: str, out: Path, key: bytes) -> dict[str, int]:
                                      "follow_up_until": month(o.follow_up_until),
                                      "recurred": o.recurred, "source": o.source})
     if not rows["assessments"]:
-        raise RecordError("nothing to export: the store holds no assessments")
+        raise RecordError(_("nothing to export: the store holds no assessments"))
     table = Counter((r["district"], r["level"]) for r in rows["assessments"])
     aggregate = [{"district": d, "level": lvl, "cases": n if n >= SMALL_CELL else f"<{SMALL_CELL}"}
                  for (d, lvl), n in sorted(table.items())]
     if out.exists():
-        raise InputFileError(f"{out}: already exists; choose a new folder for the export")
+        raise InputFileError(_("{folder}: already exists; choose a new folder for the "
+                               "export").format(folder=out))
     tmp = Path(tempfile.mkdtemp(dir=out.parent if out.parent.exists() else None,
                                 prefix=".export-"))
     try:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from typing import Any
 
+from ..messages import _, language
 from .backtest import Backtest
 
 
@@ -40,9 +42,9 @@ def _calibration(bt: Backtest, levels: list[str]):
             ax.errorbar(x, y, yerr=err if g == "all" else None, capsize=3,
                         label=f"{rs} — {g}", **style)
     ax.set_xticks(range(len(levels)), [lvl.replace("_", " ") for lvl in levels])
-    ax.set_ylabel("observed recurrence")
+    ax.set_ylabel(_("observed recurrence"))
     ax.set_ylim(0, 1)
-    ax.set_title("Recurrence by level (95% intervals for all cases)")
+    ax.set_title(_("Recurrence by level (95% intervals for all cases)"))
     ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(.5, -0.12))
     ax.grid(alpha=.3)
     return _png(fig)
@@ -63,8 +65,8 @@ def _distribution(bt: Backtest, levels: list[str]):
                 label=lvl.replace("_", " "))
         left = [a + b for a, b in zip(left, share, strict=True)]
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share of cases")
-    ax.set_title(f"Level distribution — {rs}")
+    ax.set_xlabel(_("share of cases"))
+    ax.set_title(_("Level distribution — {ruleset}").format(ruleset=rs))
     ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(.5, -0.16))
     return _png(fig)
 
@@ -86,34 +88,42 @@ def _heatmap(bt: Backtest):
                     color="white" if v > top / 2 else "black", fontsize=9)
     ax.set_xlabel(bt.against)
     ax.set_ylabel(bt.ruleset)
-    ax.set_title("Cases moving between levels")
+    ax.set_title(_("Cases moving between levels"))
     fig.colorbar(im, ax=ax, shrink=.8)
     return _png(fig)
 
 
-def _table(rows: list[dict[str, Any]], title: str) -> str:
+def _table(rows: list[dict[str, Any]], title: str, heading: Callable[[str], str]) -> str:
     if not rows:
         return ""
     cols = list(rows[0])
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    head = "".join(f"<th>{html.escape(heading(c))}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in cols)
                    + "</tr>" for r in rows)
     return f"<h2>{html.escape(title)}</h2><table><tr>{head}</tr>{body}</table>"
 
 
-def render_report(bt: Backtest, levels: list[str]) -> str:
+def render_report(bt: Backtest, levels: list[str],
+                  heading: Callable[[str], str] = str) -> str:
+    """The page in the run's language. Table columns are the result's keys (as in JSON and
+    CSV); ``heading`` may turn each key into what a reader is shown."""
     import matplotlib
 
     matplotlib.use("Agg")
-    figs = [("Calibration by level", _calibration(bt, levels)),
-            ("Level distribution", _distribution(bt, levels))]
+    figs = [(_("Calibration by level"), _calibration(bt, levels)),
+            (_("Level distribution"), _distribution(bt, levels))]
     if bt.reclassification:
-        figs.append(("Reclassification", _heatmap(bt)))
+        figs.append((_("Reclassification"), _heatmap(bt)))
     images = "".join(f'<figure><img alt="{html.escape(t)}" src="data:image/png;base64,{b}">'
                      f"<figcaption>{html.escape(t)}</figcaption></figure>" for t, b in figs)
-    title = f"Backtest of {bt.ruleset}" + (f" against {bt.against}" if bt.against else "")
+    title = (_("Backtest of {ruleset} against {against}").format(ruleset=bt.ruleset,
+                                                                   against=bt.against)
+             if bt.against else _("Backtest of {ruleset}").format(ruleset=bt.ruleset))
+    note = _("{count} cases. Levels are shown with the recurrence observed at each\n"
+             "level and its 95% interval, not as a probability for any person.").format(
+        count=f"{bt.rows:,}")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="{html.escape(language())}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 60em; }}
 table {{ border-collapse: collapse; margin-bottom: 1.5em; font-size: .85em; }}
@@ -122,12 +132,11 @@ th {{ background: #f0f0f0; }} figure {{ margin: 1em 0; }} img {{ max-width: 100%
 .note {{ color: #444; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p class="note">{bt.rows:,} cases. Levels are shown with the recurrence observed at each
-level and its 95% interval, not as a probability for any person.</p>
+<p class="note">{html.escape(note)}</p>
 {images}
-{_table(bt.discrimination, "Discrimination (AUC with bootstrap 95% interval)")}
-{_table(bt.levels, "Recurrence by level")}
-{_table(bt.reclassification, "Reclassification")}
-{_table(bt.demand, "What providers would be asked for")}
+{_table(bt.discrimination, _("Discrimination (AUC with bootstrap 95% interval)"), heading)}
+{_table(bt.levels, _("Recurrence by level"), heading)}
+{_table(bt.reclassification, _("Reclassification"), heading)}
+{_table(bt.demand, _("What providers would be asked for"), heading)}
 </body></html>
 """

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputFileError
+from ..messages import _
 
 
 def kind_of(path: Path) -> str:
@@ -27,7 +28,8 @@ def kind_of(path: Path) -> str:
         return "jsonl"
     if suffix in (".parquet", ".pq"):
         return "parquet"
-    raise InputFileError(f"{path}: unknown format {suffix!r}; use .csv, .jsonl or .parquet")
+    raise InputFileError(_("{file}: unknown format {suffix}; use .csv, .jsonl or .parquet").format(
+        file=path, suffix=repr(suffix)))
 
 
 class ResultWriter:
@@ -35,7 +37,8 @@ class ResultWriter:
         self.kind = kind_of(target)
         self.target = target
         if not target.parent.exists():
-            raise InputFileError(f"{target}: folder {target.parent} does not exist")
+            raise InputFileError(_("{file}: folder {folder} does not exist").format(
+                file=target, folder=target.parent))
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
         self.tmp = Path(tmp)
@@ -68,7 +71,8 @@ class ResultWriter:
 
     def _raise(self) -> None:
         if self.error is not None:
-            raise InputFileError(f"{self.target}: cannot write: {self.error}") from None
+            raise InputFileError(_("{file}: cannot write: {error}").format(
+                file=self.target, error=self.error)) from None
 
     def _stop(self) -> None:
         if self.thread.is_alive():

@@ -20,6 +20,7 @@ import re
 from sqlalchemy import Connection, text
 
 from ..errors import RecordError
+from ..messages import _
 
 ROLES = ("administrator", "psychologist", "officer", "researcher")
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -193,14 +194,16 @@ def add_user(conn: Connection, name: str, role: str, districts: list[str],
              mahallas: list[str]) -> None:
     """A user with a role and a scope; on PostgreSQL also a login role in the role's group."""
     if not NAME.match(name):
-        raise RecordError(f"user name {name!r}: use 2-63 lower-case letters, digits or _, "
-                          "starting with a letter")
+        raise RecordError(_("user name {name}: use 2-63 lower-case letters, digits or _, "
+                            "starting with a letter").format(name=repr(name)))
     if role not in ROLES:
-        raise RecordError(f"role {role!r}: expected one of {', '.join(ROLES)}")
+        raise RecordError(_("role {role}: expected one of {roles}").format(
+            role=repr(role), roles=", ".join(ROLES)))
     if role in ("officer", "psychologist") and not (districts or mahallas):
-        raise RecordError(f"a {role} needs a scope: give --district or --mahalla")
+        raise RecordError(_("a {role} needs a scope: give --district or --mahalla").format(
+            role=role))
     if conn.execute(text("SELECT 1 FROM users WHERE name = :n"), {"n": name}).first():
-        raise RecordError(f"user {name} already exists")
+        raise RecordError(_("user {name} already exists").format(name=name))
     conn.execute(text("INSERT INTO users (name, role) VALUES (:n, :r)"), {"n": name, "r": role})
     for d in districts:
         conn.execute(text("INSERT INTO user_scopes (user_name, district) VALUES (:n, :d)"),

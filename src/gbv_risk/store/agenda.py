@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError
 from ..i18n import LANGUAGES
+from ..messages import _
 from ..programmes.catalogue import catalogue
 from ..yamlio import load_data
 from .compliance import ACTIVE
@@ -82,7 +83,8 @@ def _load_strings(path: str) -> dict[str, Any]:
     missing = [f"{sec}.{key}" for sec, keys in REQUIRED.items() for key in keys
                if not _english(data, sec, key)]
     if missing:
-        raise DefinitionError(f"{name}: no English text for {', '.join(missing)}")
+        raise DefinitionError(_("{file}: no English text for {keys}").format(
+            file=name, keys=", ".join(missing)))
     return data
 
 
@@ -96,8 +98,9 @@ def strings(lang: str) -> dict[str, dict[str, str]]:
     """Every text in ``lang``, English where a translation is missing: a half-translated
     calendar is still usable, an empty field is not."""
     if lang not in LANGUAGES:
-        raise NotFoundError(f"--lang {lang!r}: no agenda texts in that language; "
-                            f"use one of {', '.join(LANGUAGES)}")
+        raise NotFoundError(_("--lang {lang}: no agenda texts in that language; "
+                              "use one of {languages}").format(
+            lang=repr(lang), languages=", ".join(LANGUAGES)))
     data = _load_strings(str(strings_path()))
     return {sec: {key: str(texts.get(lang) or texts["en"])
                   for key, texts in (data.get(sec) or {}).items()

@@ -25,6 +25,8 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect, text
 
+from ..messages import _
+
 GENESIS = "0" * 64
 SEP = "|"
 LOG = "audit_log"
@@ -219,16 +221,18 @@ def verify(conn: Connection, batch: int = 50_000) -> Verdict:
             return Verdict(count, prev)
         for r in rows:
             if r.id != expected_id:
-                return Verdict(count, prev, r.id, f"entry {expected_id} is missing "
-                               f"(next is {r.id})")
+                return Verdict(count, prev, r.id, _("entry {expected} is missing "
+                                                    "(next is {found})").format(
+                    expected=expected_id, found=r.id))
             if r.prev_hash != prev:
-                return Verdict(count, prev, r.id, "does not link to the entry before it "
-                               "(an entry was changed, deleted or reordered)")
+                return Verdict(count, prev, r.id, _("does not link to the entry before it "
+                                                    "(an entry was changed, deleted or "
+                                                    "reordered)"))
             again = chain_hash(prev, r.id, r.at, r.actor, r.action, r.table_name, r.record_id,
                                r.detail)
             if again != r.hash:
-                return Verdict(count, prev, r.id, "its content does not match its hash "
-                               "(the entry was changed)")
+                return Verdict(count, prev, r.id, _("its content does not match its hash "
+                                                    "(the entry was changed)"))
             prev, expected_id, count, last = r.hash, r.id + 1, count + 1, r.id
 
 

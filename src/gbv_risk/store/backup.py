@@ -28,12 +28,18 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import BackupError, InputFileError
+from ..messages import _
 from ..yamlio import exists, is_file
 from .db import display, engine_for
 from .migrate import MIGRATIONS
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_MAGIC = b"PGDMP"
+
+
+class _NothingChanged(BackupError):
+    """A BackupError whose message already says that nothing was changed, whatever the
+    language it is shown in (``restore`` adds that to any other)."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +60,12 @@ def known_revisions() -> set[str]:
 
 def _check_revision(rev: str | None, what: str) -> str:
     if rev is None:
-        raise BackupError(f"{what} is not a gbv-risk database (no schema revision)")
+        raise BackupError(_("{what} is not a gbv-risk database (no schema revision)").format(
+            what=what))
     if rev not in known_revisions():
-        raise BackupError(f"{what} is at schema {rev!r}, which this version of gbv-risk does "
-                          "not know (made by a newer version?); nothing was changed")
+        raise _NothingChanged(_("{what} is at schema {revision}, which this version of "
+                                "gbv-risk does not know (made by a newer version?); nothing "
+                                "was changed").format(what=what, revision=repr(rev)))
     return rev
 
 
@@ -66,17 +74,18 @@ def backup(url: str, dest: Path, force: bool = False) -> Done:
     try:
         return _backup(url, dest, force)
     except OSError as exc:                      # e.g. a name too long, a full disk
-        raise BackupError(f"{dest}: cannot write the backup: {exc.strerror}; no backup was "
-                          "written") from None
+        raise BackupError(_("{dest}: cannot write the backup: {reason}; no backup was "
+                            "written").format(dest=dest, reason=exc.strerror)) from None
 
 
 def _backup(url: str, dest: Path, force: bool) -> Done:
     if dest.is_dir():
-        raise BackupError(f"{dest} is a folder; name the backup file")
+        raise BackupError(_("{dest} is a folder; name the backup file").format(dest=dest))
     if not dest.parent.is_dir():
-        raise BackupError(f"{dest}: folder {dest.parent} does not exist")
+        raise BackupError(_("{dest}: folder {folder} does not exist").format(
+            dest=dest, folder=dest.parent))
     if dest.exists() and not force:
-        raise BackupError(f"{dest} already exists; --force replaces it")
+        raise BackupError(_("{dest} already exists; --force replaces it").format(dest=dest))
     if _is_sqlite(url):
         rev = _sqlite_backup(_sqlite_path(url, must_exist=True), dest)
     else:
@@ -87,35 +96,38 @@ def _backup(url: str, dest: Path, force: bool) -> Done:
 def restore(url: str, src: Path, force: bool = False) -> Done:
     src = Path(src).expanduser()
     if not is_file(src):
-        raise InputFileError(f"{src}: file not found" if not exists(src)
-                             else f"{src}: is not a file")
+        raise InputFileError((_("{file}: file not found") if not exists(src)
+                              else _("{file}: is not a file")).format(file=src))
     try:
         with open(src, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise InputFileError(f"{src}: cannot read: {exc.strerror}") from None
+        raise InputFileError(_("{file}: cannot read: {reason}").format(
+            file=src, reason=exc.strerror)) from None
     kind = "sqlite" if head == SQLITE_MAGIC else "postgresql" if head.startswith(PG_MAGIC) else None
     if kind is None:
-        raise BackupError(f"{src} is not a gbv-risk backup (neither an SQLite database nor a "
-                          "pg_dump custom-format archive); nothing was changed")
+        raise BackupError(_("{src} is not a gbv-risk backup (neither an SQLite database nor "
+                            "a pg_dump custom-format archive); nothing was changed").format(
+            src=src))
     here = "sqlite" if _is_sqlite(url) else "postgresql"
     if kind != here:
-        raise BackupError(f"{src} is a backup of {_NAMES[kind]} database; restore it into "
-                          f"{_NAMES[kind]} database, not {display(url)}")
+        wrong = (_("{src} is a backup of an SQLite database; restore it into an SQLite "
+                   "database, not {url}") if kind == "sqlite" else
+                 _("{src} is a backup of a PostgreSQL database; restore it into a PostgreSQL "
+                   "database, not {url}"))
+        raise BackupError(wrong.format(src=src, url=display(url)))
     try:
         if kind == "sqlite":
             rev = _sqlite_restore(src, _sqlite_path(url, must_exist=False), force)
         else:
             rev = _pg_restore(url, src, force)
+    except _NothingChanged:
+        raise
     except BackupError as exc:
-        if "nothing was changed" in exc.message:
-            raise
-        raise BackupError(f"{exc.message}; nothing was changed") from None
+        raise BackupError(_("{message}; nothing was changed").format(
+            message=exc.message)) from None
     engine_for(url).dispose()        # pooled connections may hold plans for the old tables
     return Done(rev, src, src.stat().st_size)
-
-
-_NAMES = {"sqlite": "an SQLite", "postgresql": "a PostgreSQL"}
 
 
 def _is_sqlite(url: str) -> bool:
@@ -126,9 +138,10 @@ def _refuse_if_holding_records(counts: dict[str, int], url: str, force: bool) ->
     held = {t: n for t, n in counts.items() if n and t != "alembic_version"}
     if held and not force:
         biggest = ", ".join(f"{t} {n}" for t, n in sorted(held.items(), key=lambda x: -x[1])[:3])
-        raise BackupError(f"{display(url)} already holds records ({biggest}, ...); restoring "
-                          "would replace them all. Use --force if that is what you want; "
-                          "nothing was changed")
+        raise _NothingChanged(_("{url} already holds records ({biggest}, ...); restoring "
+                                "would replace them all. Use --force if that is what you "
+                                "want; nothing was changed").format(
+            url=display(url), biggest=biggest))
 
 
 @contextlib.contextmanager
@@ -157,10 +170,12 @@ def _beside(dest: Path) -> Iterator[Path]:
 def _sqlite_path(url: str, must_exist: bool) -> Path:
     name = make_url(url).database
     if not name or name == ":memory:" or name.startswith("file:"):
-        raise BackupError(f"{display(url)}: only an SQLite file can be backed up or restored")
+        raise BackupError(_("{url}: only an SQLite file can be backed up or restored").format(
+            url=display(url)))
     path = Path(name)
     if must_exist and not path.is_file():
-        raise BackupError(f"{display(url)}: there is no database file to back up")
+        raise BackupError(_("{url}: there is no database file to back up").format(
+            url=display(url)))
     return path
 
 
@@ -185,12 +200,14 @@ def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
 def _sqlite_check(conn: sqlite3.Connection, what: str, pragma: str = "quick_check") -> None:
     problems = [r[0] for r in conn.execute(f"PRAGMA {pragma}")]
     if problems != ["ok"]:
-        raise BackupError(f"{what} is damaged: {'; '.join(problems[:3])}; nothing was changed")
+        raise _NothingChanged(_("{what} is damaged: {problems}; nothing was changed").format(
+            what=what, problems="; ".join(problems[:3])))
 
 
 def _sqlite_backup(path: Path, dest: Path) -> str:
     if dest.resolve() == path.resolve():
-        raise BackupError(f"{dest} is the database itself; choose another file")
+        raise BackupError(_("{dest} is the database itself; choose another file").format(
+            dest=dest))
     try:
         with contextlib.closing(_ro(path)) as src:
             rev = _check_revision(_sqlite_revision(src), display(f"sqlite:///{path}"))
@@ -198,9 +215,10 @@ def _sqlite_backup(path: Path, dest: Path) -> str:
                 src.backup(out)
                 # one self-contained file: no -wal beside it to lose when it is copied
                 out.execute("PRAGMA journal_mode=DELETE")
-                _sqlite_check(out, "the copy")
+                _sqlite_check(out, _("the copy"))
     except sqlite3.Error as exc:
-        raise BackupError(f"{path}: cannot back up: {exc}") from None
+        raise BackupError(_("{path}: cannot back up: {reason}").format(
+            path=path, reason=exc)) from None
     return rev
 
 
@@ -214,8 +232,8 @@ def _sqlite_restore(src: Path, target: Path, force: bool) -> str:
                 bk.backup(dst)              # one write transaction: all pages or none
                 _sqlite_check(dst, str(target))
     except sqlite3.Error as exc:
-        raise BackupError(f"cannot restore {src} into {target}: {exc}; nothing was "
-                          "changed") from None
+        raise _NothingChanged(_("cannot restore {src} into {target}: {reason}; nothing was "
+                                "changed").format(src=src, target=target, reason=exc)) from None
     return rev
 
 
@@ -224,8 +242,9 @@ def _sqlite_restore(src: Path, target: Path, force: bool) -> str:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(f"{name} was not found on PATH; install the PostgreSQL client tools "
-                          "(the same major version as the server, or newer)")
+        raise BackupError(_("{program} was not found on PATH; install the PostgreSQL client "
+                            "tools (the same major version as the server, or newer)").format(
+            program=name))
     return path
 
 
@@ -252,9 +271,11 @@ def _run(args: list[str], what: str, env: dict[str, str] | None = None) -> str:
     try:
         done = subprocess.run(args, capture_output=True, text=True, env=env, errors="replace")
     except OSError as exc:
-        raise BackupError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
+        raise BackupError(_("{what}: cannot run {program}: {reason}").format(
+            what=what, program=args[0], reason=exc.strerror)) from None
     if done.returncode != 0:
-        raise BackupError(f"{what}: {Path(args[0]).name} failed: {_last_lines(done.stderr)}")
+        raise BackupError(_("{what}: {program} failed: {details}").format(
+            what=what, program=Path(args[0]).name, details=_last_lines(done.stderr)))
     return done.stdout
 
 
@@ -270,7 +291,8 @@ def _pg_state(url: str) -> tuple[str | None, dict[str, int]]:
                       for n in names}
     except (OperationalError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
-        raise BackupError(f"cannot open the database {display(url)}: {reason}") from None
+        raise BackupError(_("cannot open the database {url}: {reason}").format(
+            url=display(url), reason=reason)) from None
     return rev, counts
 
 
@@ -280,14 +302,14 @@ def _pg_backup(url: str, dest: Path) -> str:
     conninfo, env = libpq_target(url)
     with _beside(dest) as tmp:
         _run([pg_dump, "--format=custom", "--no-password", f"--file={tmp}",
-              f"--dbname={conninfo}"], f"backup of {display(url)}", env)
+              f"--dbname={conninfo}"], _("backup of {url}").format(url=display(url)), env)
         _pg_archive_revision(tmp)        # the file must read back before it replaces anything
     return rev
 
 
 def _pg_archive_revision(path: Path) -> str:
     script = _run([_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-",
-                   str(path)], f"{path} is not a readable backup")
+                   str(path)], _("{path} is not a readable backup").format(path=path))
     lines = script.splitlines()
     starts = [i for i, ln in enumerate(lines) if ln.startswith("COPY ")
               and "alembic_version" in ln]
@@ -303,7 +325,7 @@ def _pg_archive_revision(path: Path) -> str:
 def _pg_restore(url: str, src: Path, force: bool) -> str:
     pg_restore, psql = _tool("pg_restore"), _tool("psql")
     rev = _pg_archive_revision(src)
-    _, counts = _pg_state(url)
+    _unused, counts = _pg_state(url)
     _refuse_if_holding_records(counts, url, force)
     # The target becomes exactly the backup: tables it has that the backup lacks (say, from a
     # later migration) go too, or a later `db upgrade` would trip over them.
@@ -316,7 +338,8 @@ def _pg_restore(url: str, src: Path, force: bool) -> str:
         prologue.append(f"DROP TABLE IF EXISTS {', '.join(_ident(t) for t in counts)} CASCADE;")
     engine_for(url).dispose()
     conninfo, env = libpq_target(url)
-    what = f"restore of {src} into {display(url)} (nothing was changed)"
+    what = _("restore of {src} into {url} (nothing was changed)").format(src=src,
+                                                                       url=display(url))
     env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c client_min_messages=warning".strip()
     with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as load_errors:
         producer = subprocess.Popen(
@@ -338,9 +361,11 @@ def _pg_restore(url: str, src: Path, force: bool) -> str:
                 consumer.stdin.close()
         loaded = consumer.wait()
         if produced != 0:
-            raise BackupError(f"{what}: {src} is not a readable backup: {_last_lines(errors)}")
+            raise _NothingChanged(_("{what}: {src} is not a readable backup: {details}").format(
+                what=what, src=src, details=_last_lines(errors)))
         if loaded != 0:
-            raise BackupError(f"{what}: psql failed: {_last_lines(load_errors)}")
+            raise _NothingChanged(_("{what}: psql failed: {details}").format(
+                what=what, details=_last_lines(load_errors)))
     return rev
 
 
@@ -369,7 +394,7 @@ def _last_lines(source) -> str:
         source.seek(0)
         source = source.read().decode("utf-8", errors="replace")
     lines = [ln for ln in source.splitlines() if ln.strip() and "WARNING" not in ln]
-    return " / ".join(lines[-3:]) or "no message"
+    return " / ".join(lines[-3:]) or _("no message")
 
 
 def _ident(name: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import resources
 from ..errors import RecordError
+from ..messages import _
 from ..plan import Plan, build_plan
 from ..programmes.assign import recommend
 from ..programmes.catalogue import catalogue
@@ -54,11 +55,12 @@ class CasePlan(BaseModel):
     programmes: list[str]
     steps: list[DatedStep]
     plan: Plan
+    closing: bool = False           # every programme completed: the plan closes the case
 
 
 @lru_cache(maxsize=2)
 def _data_file(path: str) -> dict[str, Any]:
-    data, _ = load_data(path)
+    data, _unused = load_data(path)
     return data
 
 
@@ -85,14 +87,16 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     case = case_by_code(s, code)
     rec = latest_assessment(s, case.id, as_of)
     if rec is None:
-        raise RecordError(f"case {code} has no assessment on or before {as_of}; store one with "
-                          "`gbv-risk assess add`")
+        raise RecordError(_("case {code} has no assessment on or before {date}; store one "
+                            "with `gbv-risk assess add`").format(code=code, date=as_of))
     result = RiskResult.model_validate(rec.result)
     rs = load_ruleset(f"{rec.ruleset}@{rec.ruleset_version}")
     if rs.compiled.content_hash != rec.content_hash:
-        raise RecordError(f"assessment #{rec.id} was scored with {rec.ruleset}@"
-                          f"{rec.ruleset_version} #{rec.content_hash[:12]}, which is no longer "
-                          "the shipped content; re-assess to plan from it")
+        raise RecordError(_("assessment #{id} was scored with {ruleset}@{version} #{hash}, "
+                            "which is no longer the shipped content; re-assess to plan from "
+                            "it").format(id=rec.id, ruleset=rec.ruleset,
+                                         version=rec.ruleset_version,
+                                         hash=rec.content_hash[:12]))
     plan = build_plan(result, rs, audience, lang)   # type: ignore[arg-type]
     labels = rs.compiled.labels
     cfg = agencies()
@@ -145,11 +149,11 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                                                              programme=r.programme),
                                    agency=label("agencies", r.provider_type),
                                    due=rec.date + dt.timedelta(days=prog.start_within_days),
-                                   because=r.why))
-    triggers = _triggers(s, case.id, rec, as_of)
-    found = compliance_check(s, as_of, case_code=code)
+                                   because=r.text(label)))
+    triggers, closing = _triggers(s, case.id, rec, as_of, say)
+    found = compliance_check(s, as_of, case_code=code, lang=lang)
     if found and found[0].status == "breach_suggested":
-        triggers.append("breach suggested by the compliance check")
+        triggers.append(say["because_breach"])
     if result.actions.reassess_by or triggers:
         due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
         steps.append(DatedStep(
@@ -179,7 +183,7 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     return CasePlan(case=code, as_of=as_of, compliance=status if team else None,
                     compliance_reasons=reasons,
                     programmes=programmes if team else [p.split(" (")[0] for p in programmes],
-                    steps=steps, plan=plan)
+                    steps=steps, plan=plan, closing=closing)
 
 
 def _answers_of(rs, responses: dict[str, Any]) -> dict[str, Any]:
@@ -197,14 +201,16 @@ def _rules_by_outcome(rs, fired: set[str]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _triggers(s: Session, case_id: int, rec: AssessmentRecord, as_of: dt.date) -> list[str]:
-    """Events since the latest assessment that call for re-assessment now."""
+def _triggers(s: Session, case_id: int, rec: AssessmentRecord, as_of: dt.date,
+              say: dict[str, str]) -> tuple[list[str], bool]:
+    """Events since the latest assessment that call for re-assessment now, in the plan's
+    language; and whether every programme is completed (the review that closes the case)."""
     out = []
     n = s.scalar(select(func.count()).select_from(Incident)
                  .where(Incident.case_id == case_id, Incident.date > rec.date,
                         Incident.date <= as_of))
     if n:
-        out.append(f"{n} new incident(s) since the assessment of {rec.date}")
+        out.append(say["because_new_incidents"].format(count=n, date=rec.date))
     changed = s.scalar(select(func.count()).select_from(ProtectionOrder)
                        .where(ProtectionOrder.case_id == case_id,
                               ProtectionOrder.issued_on > rec.date,
@@ -215,22 +221,22 @@ def _triggers(s: Session, case_id: int, rec: AssessmentRecord, as_of: dt.date) -
                                OrderExtension.extended_on > rec.date,
                                OrderExtension.extended_on <= as_of))
     if changed:
-        out.append("the protection order changed since the assessment")
+        out.append(say["because_order_changed"])
     done = s.scalar(select(func.count()).select_from(Enrolment)
                     .where(Enrolment.case_id == case_id, Enrolment.status == "completed"))
     total = s.scalar(select(func.count()).select_from(Enrolment)
                      .where(Enrolment.case_id == case_id))
-    if total and done == total:
-        out.append("every programme completed: closing review")
-    return out
+    closing = bool(total) and done == total
+    if closing:
+        out.append(say["because_closing"])
+    return out, closing
 
 
 def save_plan(s: Session, cp: CasePlan, agreed: bool = False,
               countersigned_by: str | None = None) -> PlanRecord:
     case = case_by_code(s, cp.case)
     last = s.scalar(select(func.max(PlanRecord.version)).where(PlanRecord.case_id == case.id))
-    closing = any("closing review" in x.because for x in cp.steps)
-    kind = "initial" if last is None else "closing" if closing else "review"
+    kind = "initial" if last is None else "closing" if cp.closing else "review"
     rec = PlanRecord(case_id=case.id, version=(last or 0) + 1, kind=kind, created_on=cp.as_of,
                      content=cp.model_dump(mode="json"), agreed_by_subject=agreed,
                      agreed_on=cp.as_of if agreed else None, countersigned_by=countersigned_by,

@@ -201,8 +201,9 @@ def _answers(rs: RuleSet, values: dict[str, Any]) -> dict[str, Any]:
     return {item.id: parse_answer(item, values.get(item.id))[0] for item in rs.instrument.items}
 
 
-def check(s: Session, as_of: dt.date, ruleset: RuleSet | None = None,
+def check(s: Session, as_of: dt.date, ruleset: RuleSet | None = None, lang: str = "en",
           **scope) -> list[CaseCompliance]:
+    """Each case's compliance on ``as_of``; reasons and steps are worded in ``lang``."""
     rs = ruleset or load_ruleset(RULESET)
     cases = case_counts(s, as_of, **scope)
     by_case: dict[int, list[dict[str, Any]]] = {cid: [] for cid in cases}
@@ -222,8 +223,9 @@ def check(s: Session, as_of: dt.date, ruleset: RuleSet | None = None,
         out.append(CaseCompliance(
             case=row["code"], district=row["district"], mahalla=row["mahalla"],
             officer=row["officer"], status=status,
-            reasons=[f.rationale for f in result.fired],
-            steps=[labels["steps"][x]["en"] for x in result.actions.steps],
+            reasons=[rs.compiled.rationale(f.id, lang, f.rationale) for f in result.fired],
+            steps=[labels["steps"][x].get(lang) or labels["steps"][x]["en"]
+                   for x in result.actions.steps],
             flags=result.flags,
             programmes=[f"{e['programme']} ({e['status']})" for e in by_case[cid]],
             order_expires=row.get("order_expires"), reassess_by=row.get("reassess_by"),

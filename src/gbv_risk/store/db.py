@@ -14,6 +14,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import RecordError as StoreError
+from ..messages import _
 from .audit import register_sqlite_functions
 
 
@@ -34,7 +35,8 @@ def resolve_url(db: str | None = None) -> str:
         return value
     path = Path(value).expanduser()
     if not path.parent.exists():
-        raise StoreError(f"{value}: folder {path.parent} does not exist")
+        raise StoreError(_("{value}: folder {folder} does not exist").format(
+            value=value, folder=path.parent))
     return f"sqlite:///{path.resolve()}"
 
 

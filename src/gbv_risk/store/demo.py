@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..assessment import Assessment
 from ..errors import RecordError
+from ..messages import _
 from ..programmes.assign import recommend
 from ..programmes.catalogue import catalogue
 from ..rulesets import load_ruleset
@@ -80,8 +81,8 @@ def _answers(rnd: random.Random, rs, risk: float, asof: dt.date) -> dict[str, An
 
 def generate(s: Session, cases: int, seed: int, as_of: dt.date = DEMO_AS_OF) -> DemoSummary:
     if s.scalar(select(func.count()).select_from(Case)):
-        raise RecordError("the database already holds cases; the demo pilot is generated "
-                          "into an empty database (use a new --db file)")
+        raise RecordError(_("the database already holds cases; the demo pilot is generated "
+                            "into an empty database (use a new --db file)"))
     rnd = random.Random(seed)
     rs = load_ruleset("ipv_core")
     progs = catalogue()
@@ -101,7 +102,7 @@ def generate(s: Session, cases: int, seed: int, as_of: dt.date = DEMO_AS_OF) -> 
         s.add(case)
         s.flush()
         n_inc = 1 + min(5, int(rnd.expovariate(1.0) * risk * 3))
-        inc_dates = sorted(opened - dt.timedelta(days=rnd.randrange(0, 300)) for _ in range(n_inc))
+        inc_dates = sorted(opened - dt.timedelta(days=rnd.randrange(0, 300)) for __ in range(n_inc))
         inc_dates[-1] = opened - dt.timedelta(days=rnd.randrange(0, 4))
         for d in inc_dates:
             s.add(Incident(case_id=case.id, date=d, type=rnd.choice(("physical", "psychological",

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
 from ..errors import RecordError
+from ..messages import _
 from ..protect.identity import FIELDS, match_hash, normalise_national_id, seal, unseal
 from ..protect.keys import Keyring
 from .audit import record_read
@@ -58,7 +59,7 @@ class Identity(BaseModel):
     @classmethod
     def _has_id(cls, v: str | None) -> str | None:
         if v is not None and not normalise_national_id(v):
-            raise ValueError("needs at least one letter or digit")
+            raise ValueError(_("needs at least one letter or digit"))
         return v
 
     def clear_values(self) -> dict[str, str | None]:
@@ -77,11 +78,11 @@ def parse_identity(data: Mapping[str, Any] | Identity) -> Identity:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'identity'}: {e['msg']}"
                              for e in exc.errors())
-        raise RecordError(f"identity refused: {problems}") from None
+        raise RecordError(_("identity refused: {problems}").format(problems=problems)) from None
 
 
 def _what(subject: Subject) -> str:
-    return f"the identity of subject {subject.code}"
+    return _("the identity of subject {code}").format(code=subject.code)
 
 
 def put_identity(s: Session, subject: Subject, data: Mapping[str, Any] | Identity,
@@ -91,8 +92,9 @@ def put_identity(s: Session, subject: Subject, data: Mapping[str, Any] | Identit
     offer to merge records two agencies opened for one person."""
     ident = parse_identity(data)
     if subject.erased_on is not None:
-        raise RecordError(f"subject {subject.code} was erased on {subject.erased_on}; "
-                          "identifying details are not recorded for it again")
+        raise RecordError(_("subject {code} was erased on {date}; identifying details are "
+                            "not recorded for it again").format(code=subject.code,
+                                                                date=subject.erased_on))
     if subject.id is None:
         s.flush()
     row = s.scalar(select(SubjectIdentity).where(SubjectIdentity.subject_id == subject.id))
@@ -159,7 +161,7 @@ def find_by_national_id(s: Session, national_id: str, ring: Keyring) -> list[dic
     """Cases whose subject has this national id, however each agency spelt it. The id is
     hashed under every matching key in hand, so rows a rotation has not reached still match."""
     if not normalise_national_id(national_id or ""):
-        raise RecordError("a national id needs at least one letter or digit")
+        raise RecordError(_("a national id needs at least one letter or digit"))
     hashes = {match_hash(ring, national_id, kid) for kid in ring.keys}
     q = (select(Case, Subject.code).join(Subject, Subject.id == Case.subject_id)
          .join(SubjectIdentity, SubjectIdentity.subject_id == Subject.id)
@@ -175,7 +177,8 @@ def reencrypt_all(s: Session, ring: Keyring) -> int:
     n = 0
     subjects = {sid: code for sid, code in s.execute(select(Subject.id, Subject.code))}
     for row in s.scalars(select(SubjectIdentity).order_by(SubjectIdentity.id)).all():
-        what = f"the identity of subject {subjects.get(row.subject_id, row.subject_id)}"
+        what = _("the identity of subject {code}").format(
+            code=subjects.get(row.subject_id, row.subject_id))
         clear = {f: (None if (blob := getattr(row, f"{f}_enc")) is None
                      else unseal(ring, f, row.subject_id, blob, what)) for f in FIELDS}
         _write(row, clear, ring)
@@ -203,12 +206,13 @@ def erase_case(s: Session, code: str, reason: str, on: dt.date) -> Erasure:
     case = case_by_code(s, code)
     subject = s.get(Subject, case.subject_id)
     if subject.erased_on is not None:
-        raise RecordError(f"the subject of case {code} ({subject.code}) was already erased on "
-                          f"{subject.erased_on} (reason: {subject.erasure_reason}); nothing "
-                          "was changed")
+        raise RecordError(_("the subject of case {code} ({subject}) was already erased on "
+                            "{date} (reason: {reason}); nothing was changed").format(
+            code=code, subject=subject.code, date=subject.erased_on,
+            reason=subject.erasure_reason))
     if not reason or len(reason.strip()) < 5:
-        raise RecordError("an erasure needs a reason (at least 5 characters), e.g. the request "
-                          "or decision it carries out")
+        raise RecordError(_("an erasure needs a reason (at least 5 characters), e.g. the "
+                            "request or decision it carries out"))
     case_ids = select(Case.id).where(Case.subject_id == subject.id)
     codes = list(s.scalars(select(Case.code).where(Case.subject_id == subject.id)
                            .order_by(Case.code)))
@@ -216,19 +220,19 @@ def erase_case(s: Session, code: str, reason: str, on: dt.date) -> Erasure:
     enrolments = select(Enrolment.id).where(Enrolment.case_id.in_(case_ids))
     sessions = select(SessionRecord.id).where(SessionRecord.enrolment_id.in_(enrolments))
     scrub: list[tuple[str, Any, Any, dict[str, str | None]]] = [
-        ("incident victim codes", Incident, Incident.case_id.in_(case_ids),
+        (_("incident victim codes"), Incident, Incident.case_id.in_(case_ids),
          {"victim_code": None}),
-        ("incident notes", Incident, Incident.case_id.in_(case_ids), {"notes": None}),
-        ("violation descriptions", OrderViolation, OrderViolation.order_id.in_(orders),
+        (_("incident notes"), Incident, Incident.case_id.in_(case_ids), {"notes": None}),
+        (_("violation descriptions"), OrderViolation, OrderViolation.order_id.in_(orders),
          {"description": ERASED}),
-        ("extension reasons", OrderExtension, OrderExtension.order_id.in_(orders),
+        (_("extension reasons"), OrderExtension, OrderExtension.order_id.in_(orders),
          {"reason": ERASED}),
-        ("referral reasons", Referral, Referral.case_id.in_(case_ids), {"reason": None}),
-        ("enrolment exit reasons", Enrolment, Enrolment.case_id.in_(case_ids),
+        (_("referral reasons"), Referral, Referral.case_id.in_(case_ids), {"reason": None}),
+        (_("enrolment exit reasons"), Enrolment, Enrolment.case_id.in_(case_ids),
          {"exit_reason": None}),
-        ("transition reasons", EnrolmentTransition,
+        (_("transition reasons"), EnrolmentTransition,
          EnrolmentTransition.enrolment_id.in_(enrolments), {"reason": None}),
-        ("correction reasons", SessionCorrection, SessionCorrection.session_id.in_(sessions),
+        (_("correction reasons"), SessionCorrection, SessionCorrection.session_id.in_(sessions),
          {"reason": ERASED}),
     ]
     if s.get_bind().dialect.name == "sqlite":

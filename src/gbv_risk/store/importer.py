@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from ..assessment import from_data
 from ..errors import GbvRiskError, InputFileError, Problem, RecordError
+from ..messages import _
 from ..rulesets import load_ruleset
 from ..scoring import score
 from .models import AssessmentRecord, Case
@@ -43,21 +45,34 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Proble
             for n, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
+                where = _line(n)
                 try:
                     data = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    problems.append(Problem(str(path), f"line {n}", f"not valid JSON: {exc.msg}"))
+                    problems.append(Problem(str(path), where, _("not valid JSON: {reason}")
+                                            .format(reason=exc.msg)))
                     continue
                 except RecursionError:
-                    problems.append(Problem(str(path), f"line {n}", "nested too deeply to read"))
+                    problems.append(Problem(str(path), where, _("nested too deeply to read")))
                     continue
                 if not isinstance(data, dict):
-                    problems.append(Problem(str(path), f"line {n}", "each line must be an object"))
+                    problems.append(Problem(str(path), where, _("each line must be an object")))
                     continue
                 rows.append((n, data))
     except UnicodeDecodeError as exc:
-        raise InputFileError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InputFileError(_("{path}: not UTF-8 text ({reason} at byte {byte})").format(
+            path=path, reason=exc.reason, byte=exc.start)) from None
     return rows, problems
+
+
+def _line(n: int) -> str:
+    return _("line {number}").format(number=n)
+
+
+def _line_number(location: str) -> int:
+    """The row a problem's location names ("line 12: case"), whatever its language."""
+    found = re.search(r"\d+", location)
+    return int(found.group()) if found else 0
 
 
 def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> ImportSummary:
@@ -68,17 +83,20 @@ def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> Im
     ready = []
     seen: set[str] = set()
     for n, data in rows:
-        where = f"line {n}"
+        where = _line(n)
         case_code, key = data.pop("case", None), data.pop("key", None)
         if not isinstance(case_code, str) or case_code not in cases:
-            problems.append(Problem(str(path), f"{where}: case", f"unknown case {case_code!r}"))
+            problems.append(Problem(str(path), f"{where}: case",
+                                    _("unknown case {code}").format(code=repr(case_code))))
             continue
         if not key or not isinstance(key, str):
-            problems.append(Problem(str(path), f"{where}: key", "each row needs a unique key, "
-                                    "as text (it makes re-running the import safe)"))
+            problems.append(Problem(str(path), f"{where}: key",
+                                    _("each row needs a unique key, as text (it makes "
+                                      "re-running the import safe)")))
             continue
         if key in seen:
-            problems.append(Problem(str(path), f"{where}: key", f"key {key!r} appears twice"))
+            problems.append(Problem(str(path), f"{where}: key",
+                                    _("key {key} appears twice").format(key=repr(key))))
             continue
         seen.add(key)
         if key in keys:
@@ -91,9 +109,9 @@ def import_assessments(s: Session, path: Path, ruleset: str | None = None) -> Im
             continue
         ready.append((case_code, key, a, data.get("responses", {})))
     if problems:
-        problems.sort(key=lambda p: int(p.location.split()[1].rstrip(":")))
-        raise ImportRejected(f"{path}: {len(problems)} problem(s); nothing was imported",
-                             problems)
+        problems.sort(key=lambda p: _line_number(p.location))
+        raise ImportRejected(_("{path}: {count} problem(s); nothing was imported").format(
+            path=path, count=len(problems)), problems)
     rs = load_ruleset(ruleset) if ruleset else None
     batch: list[dict[str, Any]] = []
     for case_code, key, a, responses in ready:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import resources
 from ..errors import DefinitionError
+from ..messages import _
 from ..validation import parse_model
 from ..yamlio import load_data
 
@@ -39,6 +40,7 @@ def order_rule_on(day: dt.date) -> OrderRule:
     rules = sorted(_rules(str(path)).rules, key=lambda r: r.effective_from)
     in_force = [r for r in rules if r.effective_from <= day]
     if not in_force:
-        raise DefinitionError(f"{path}: no protection-order rule in force on {day} "
-                              f"(the first applies from {rules[0].effective_from})")
+        raise DefinitionError(_("{path}: no protection-order rule in force on {day} "
+                                "(the first applies from {first})").format(
+            path=path, day=day, first=rules[0].effective_from))
     return in_force[-1]

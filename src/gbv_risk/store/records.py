@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..assessment import Assessment
 from ..errors import RecordError
+from ..messages import _
 from ..programmes.catalogue import get_programme
 from ..protect.keys import Keyring, load_keyring
 from ..result import RiskResult
@@ -39,7 +40,7 @@ REFERRAL_STATUSES = ("sent", "accepted", "declined", "completed")
 def case_by_code(s: Session, code: str) -> Case:
     case = s.scalar(select(Case).where(Case.code == code))
     if case is None:
-        raise RecordError(f"no case {code!r}; see `gbv-risk case list`")
+        raise RecordError(_("no case {code}; see `gbv-risk case list`").format(code=repr(code)))
     return case
 
 
@@ -48,13 +49,14 @@ def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, o
              keys: Keyring | None = None) -> Case:
     """An identity given here replaces the subject's and is sealed (under ``keys``, else the
     key file's) before it reaches the session, so no clear value is ever flushed."""
-    for name, value, limit in (("case code", code, 64), ("subject code", subject, 64),
-                               ("district", district, 80), ("mahalla", mahalla, 120),
-                               ("officer", officer, 120)):
+    for name, value, limit in ((_("case code"), code, 64), (_("subject code"), subject, 64),
+                               (_("district"), district, 80), (_("mahalla"), mahalla, 120),
+                               (_("officer"), officer, 120)):
         if not value or len(value) > limit:
-            raise RecordError(f"{name} must be 1 to {limit} characters, got {len(value or '')}")
+            raise RecordError(_("{field} must be 1 to {limit} characters, got {length}").format(
+                field=name, limit=limit, length=len(value or "")))
     if s.scalar(select(Case.id).where(Case.code == code)) is not None:
-        raise RecordError(f"case {code!r} already exists")
+        raise RecordError(_("case {code} already exists").format(code=repr(code)))
     subj = s.scalar(select(Subject).where(Subject.code == subject))
     if subj is None:
         subj = Subject(code=subject)
@@ -76,12 +78,14 @@ def add_incident(s: Session, case_code: str, date: dt.date, type_: str, severity
                  source_key: str | None = None) -> Incident:
     case = case_by_code(s, case_code)
     if type_ not in INCIDENT_TYPES:
-        raise RecordError(f"incident type {type_!r} is not one of {list(INCIDENT_TYPES)}")
+        raise RecordError(_("incident type {type} is not one of {types}").format(
+            type=repr(type_), types=list(INCIDENT_TYPES)))
     if not 1 <= severity <= 5:
-        raise RecordError(f"severity {severity} is outside 1..5 (1 push or slap without "
-                          "injury ... 5 weapon or wounds from a weapon)")
+        raise RecordError(_("severity {severity} is outside 1..5 (1 push or slap without "
+                            "injury ... 5 weapon or wounds from a weapon)").format(
+            severity=severity))
     if source_key and s.scalar(select(Incident.id).where(Incident.source_key == source_key)):
-        raise RecordError(f"incident {source_key!r} is already recorded")
+        raise RecordError(_("incident {key} is already recorded").format(key=repr(source_key)))
     inc = Incident(case_id=case.id, date=date, type=type_, severity=severity, notes=notes,
                    victim_code=victim_code, source_key=source_key)
     s.add(inc)
@@ -94,11 +98,13 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
     case = case_by_code(s, case_code)
     rule = order_rule_on(issued_on)
     if days is not None and days < 1:
-        raise RecordError(f"an order lasts at least one day, got --days {days}")
+        raise RecordError(_("an order lasts at least one day, got --days {days}").format(
+            days=days))
     duration = days if days is not None else rule.duration_days
     if duration > rule.duration_days:
-        raise RecordError(f"an order issued on {issued_on} lasts at most {rule.duration_days} "
-                          f"days ({rule.source})")
+        raise RecordError(_("an order issued on {date} lasts at most {days} days "
+                            "({source})").format(date=issued_on, days=rule.duration_days,
+                                                 source=rule.source))
     order = ProtectionOrder(case_id=case.id, issued_on=issued_on, issued_by=issued_by,
                             expires_on=issued_on + dt.timedelta(days=duration),
                             conditions=list(conditions or []))
@@ -107,17 +113,18 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
     return order
 
 
-def _get(s: Session, model, key: int, what: str, hint: str = ""):
-    """The row with this id, or a RecordError that names what was looked for."""
+def _get(s: Session, model, key: int, missing: str):
+    """The row with this id, or a RecordError that names what was looked for: ``missing``
+    is the message, with ``{key}`` for the id."""
     # an id past 64 bits cannot be in any table, and SQLite cannot even be asked about it
     row = s.get(model, key) if -2**63 <= key < 2**63 else None
     if row is None:
-        raise RecordError(f"no {what} #{key}{hint}")
+        raise RecordError(missing.format(key=key))
     return row
 
 
 def order_by_id(s: Session, order_id: int) -> ProtectionOrder:
-    return _get(s, ProtectionOrder, order_id, "protection order")
+    return _get(s, ProtectionOrder, order_id, _("no protection order #{key}"))
 
 
 def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> ProtectionOrder:
@@ -126,14 +133,17 @@ def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> Protect
     done = s.scalar(select(func.count()).select_from(OrderExtension)
                     .where(OrderExtension.order_id == order.id))
     if on < order.issued_on:
-        raise RecordError(f"an extension on {on} predates order #{order_id} "
-                          f"(issued {order.issued_on})")
+        raise RecordError(_("an extension on {date} predates order #{order} "
+                            "(issued {issued})").format(date=on, order=order_id,
+                                                        issued=order.issued_on))
     if done >= rule.max_extensions:
-        raise RecordError(f"order #{order_id} (issued {order.issued_on}) may be extended "
-                          f"{rule.max_extensions} time(s) under the rules then in force "
-                          f"({rule.source})")
+        raise RecordError(_("order #{order} (issued {issued}) may be extended {count} time(s) "
+                            "under the rules then in force ({source})").format(
+            order=order_id, issued=order.issued_on, count=rule.max_extensions,
+            source=rule.source))
     if on > order.expires_on:
-        raise RecordError(f"order #{order_id} expired on {order.expires_on}; issue a new order")
+        raise RecordError(_("order #{order} expired on {date}; issue a new order").format(
+            order=order_id, date=order.expires_on))
     new_expiry = order.expires_on + dt.timedelta(days=rule.extension_days)
     s.add(OrderExtension(order_id=order.id, extended_on=on, previous_expiry=order.expires_on,
                          new_expiry=new_expiry, reason=reason))
@@ -145,8 +155,9 @@ def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> Protect
 def add_violation(s: Session, order_id: int, date: dt.date, description: str) -> OrderViolation:
     order = order_by_id(s, order_id)
     if date < order.issued_on:
-        raise RecordError(f"a violation on {date} predates order #{order_id} "
-                          f"(issued {order.issued_on})")
+        raise RecordError(_("a violation on {date} predates order #{order} "
+                            "(issued {issued})").format(date=date, order=order_id,
+                                                        issued=order.issued_on))
     v = OrderViolation(order_id=order.id, date=date, description=description)
     s.add(v)
     s.flush()
@@ -172,7 +183,7 @@ def add_assessment(s: Session, case_code: str, a: Assessment, result: RiskResult
     case = case_by_code(s, case_code)
     if source_key and s.scalar(select(AssessmentRecord.id)
                                .where(AssessmentRecord.source_key == source_key)):
-        raise RecordError(f"assessment {source_key!r} is already stored")
+        raise RecordError(_("assessment {key} is already stored").format(key=repr(source_key)))
     rec = AssessmentRecord(**assessment_row(case.id, a, result, responses, source_key))
     s.add(rec)
     s.flush()
@@ -183,15 +194,15 @@ def correct_assessment(s: Session, assessment_id: int, a: Assessment, result: Ri
                        responses: dict[str, Any], reason: str) -> AssessmentRecord:
     """A corrected assessment, stored as a new version of the one it corrects; the original
     stays as it was (the database refuses to change it)."""
-    original = _get(s, AssessmentRecord, assessment_id, "assessment",
-                    " (see `gbv-risk case show CASE`)")
+    original = _get(s, AssessmentRecord, assessment_id,
+                    _("no assessment #{key} (see `gbv-risk case show CASE`)"))
     if not reason.strip():
-        raise RecordError("a correction needs a reason (--reason)")
+        raise RecordError(_("a correction needs a reason (--reason)"))
     later = s.scalar(select(AssessmentRecord.id).where(
         AssessmentRecord.supersedes_id == assessment_id))
     if later is not None:
-        raise RecordError(f"assessment #{assessment_id} was already corrected by #{later}; "
-                          f"correct #{later} instead")
+        raise RecordError(_("assessment #{id} was already corrected by #{later}; "
+                            "correct #{later} instead").format(id=assessment_id, later=later))
     rec = AssessmentRecord(**assessment_row(original.case_id, a, result, responses),
                            supersedes_id=original.id, correction_reason=reason.strip())
     s.add(rec)
@@ -204,14 +215,17 @@ def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_o
     case = case_by_code(s, case_code)
     prog = get_programme(programme_id)
     if start_on < case.opened_on:
-        raise RecordError(f"start {start_on} is before case {case_code} was opened "
-                          f"({case.opened_on})")
+        raise RecordError(_("start {start} is before case {code} was opened "
+                            "({opened})").format(start=start_on, code=case_code,
+                                                 opened=case.opened_on))
     active = s.scalar(select(Enrolment.id).where(
         Enrolment.case_id == case.id, Enrolment.programme == prog.programme,
         Enrolment.status.in_(("referred", "on_programme", "suspended"))))
     if active is not None:
-        raise RecordError(f"case {case_code} is already enrolled in {prog.programme} "
-                          f"(enrolment #{active})")
+        raise RecordError(_("case {code} is already enrolled in {programme} "
+                            "(enrolment #{enrolment})").format(code=case_code,
+                                                               programme=prog.programme,
+                                                               enrolment=active))
     e = Enrolment(case_id=case.id, programme=prog.programme, programme_version=prog.version,
                   provider=provider, start_on=start_on, status="on_programme")
     s.add(e)
@@ -227,7 +241,8 @@ def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_o
 
 
 def enrolment_by_id(s: Session, enrolment_id: int) -> Enrolment:
-    return _get(s, Enrolment, enrolment_id, "enrolment", "; see `gbv-risk case show CASE`")
+    return _get(s, Enrolment, enrolment_id, _("no enrolment #{key}; see `gbv-risk case show "
+                                              "CASE`"))
 
 
 def transition(s: Session, enrolment_id: int, to_status: str, on: dt.date, reason: str,
@@ -236,7 +251,8 @@ def transition(s: Session, enrolment_id: int, to_status: str, on: dt.date, reaso
 
     e = enrolment_by_id(s, enrolment_id)
     if to_status not in ENROLMENT_STATUSES:
-        raise RecordError(f"status {to_status!r} is not one of {list(ENROLMENT_STATUSES)}")
+        raise RecordError(_("status {status} is not one of {statuses}").format(
+            status=repr(to_status), statuses=list(ENROLMENT_STATUSES)))
     s.add(EnrolmentTransition(enrolment_id=e.id, from_status=e.status, to_status=to_status,
                               on=on, reason=reason, by=by))
     e.status = to_status
@@ -250,13 +266,15 @@ def schedule_session(s: Session, enrolment_id: int, on: dt.date, kind: str = "ca
                      ) -> SessionRecord:
     e = enrolment_by_id(s, enrolment_id)
     if on < e.start_on:
-        raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
+        raise RecordError(_("{date} is before enrolment #{enrolment} started ({start})").format(
+            date=on, enrolment=enrolment_id, start=e.start_on))
     if kind not in ("scheduled", "catch_up"):
-        raise RecordError("kind is scheduled or catch_up")
+        raise RecordError(_("kind is scheduled or catch_up"))
     if s.scalar(select(SessionRecord.id).where(SessionRecord.enrolment_id == e.id,
                                                SessionRecord.scheduled_on == on,
                                                SessionRecord.kind == kind)):
-        raise RecordError(f"enrolment #{enrolment_id} already has a {kind} session on {on}")
+        raise RecordError(_("enrolment #{enrolment} already has a {kind} session on "
+                            "{date}").format(enrolment=enrolment_id, kind=kind, date=on))
     rec = SessionRecord(enrolment_id=e.id, scheduled_on=on, kind=kind)
     s.add(rec)
     s.flush()
@@ -265,11 +283,13 @@ def schedule_session(s: Session, enrolment_id: int, on: dt.date, kind: str = "ca
 
 def _check_outcome(outcome: str, reason: str | None, evidence_due: dt.date | None) -> None:
     if outcome not in SESSION_OUTCOMES:
-        raise RecordError(f"outcome {outcome!r} is not one of {list(SESSION_OUTCOMES)}")
+        raise RecordError(_("outcome {outcome} is not one of {outcomes}").format(
+            outcome=repr(outcome), outcomes=list(SESSION_OUTCOMES)))
     if outcome == "acceptable_absence" and reason not in ABSENCE_REASONS:
-        raise RecordError(f"an acceptable absence needs a reason from {list(ABSENCE_REASONS)}")
+        raise RecordError(_("an acceptable absence needs a reason from {reasons}").format(
+            reasons=list(ABSENCE_REASONS)))
     if outcome == "awaiting_evidence" and evidence_due is None:
-        raise RecordError("awaiting evidence needs a deadline (--evidence-due)")
+        raise RecordError(_("awaiting evidence needs a deadline (--evidence-due)"))
 
 
 def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
@@ -278,7 +298,8 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
     e = enrolment_by_id(s, enrolment_id)
     _check_outcome(outcome, reason, evidence_due)
     if on < e.start_on:
-        raise RecordError(f"{on} is before enrolment #{enrolment_id} started ({e.start_on})")
+        raise RecordError(_("{date} is before enrolment #{enrolment} started ({start})").format(
+            date=on, enrolment=enrolment_id, start=e.start_on))
     # FOR UPDATE: a second writer waits, then sees the first one's outcome and is refused,
     # instead of overwriting it (PostgreSQL; SQLite refuses the stale write, see db.py)
     same_day = list(s.scalars(select(SessionRecord)
@@ -287,12 +308,14 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
                               .order_by(SessionRecord.kind.desc())      # scheduled first
                               .with_for_update()))
     if not same_day:
-        raise RecordError(f"enrolment #{enrolment_id} has no session on {on}; schedule it "
-                          "first (`gbv-risk session schedule`)")
+        raise RecordError(_("enrolment #{enrolment} has no session on {date}; schedule it "
+                            "first (`gbv-risk session schedule`)").format(
+            enrolment=enrolment_id, date=on))
     rec = next((x for x in same_day if x.outcome is None), same_day[0])
     if rec.outcome is not None:
-        raise RecordError(f"the session on {on} already has outcome {rec.outcome!r}; use "
-                          "`gbv-risk session correct` with a reason")
+        raise RecordError(_("the session on {date} already has outcome {outcome}; use "
+                            "`gbv-risk session correct` with a reason").format(
+            date=on, outcome=repr(rec.outcome)))
     rec.outcome, rec.absence_reason, rec.evidence_due, rec.recorded_by = (
         outcome, reason, evidence_due, by)
     s.flush()
@@ -302,10 +325,10 @@ def record_session(s: Session, enrolment_id: int, on: dt.date, outcome: str,
 def correct_session(s: Session, session_id: int, outcome: str, reason: str,
                     absence_reason: str | None = None, evidence_due: dt.date | None = None,
                     by: str | None = None) -> SessionRecord:
-    rec = _get(s, SessionRecord, session_id, "session")
+    rec = _get(s, SessionRecord, session_id, _("no session #{key}"))
     _check_outcome(outcome, absence_reason, evidence_due)
     if not reason or len(reason.strip()) < 5:
-        raise RecordError("a correction needs a reason")
+        raise RecordError(_("a correction needs a reason"))
     s.add(SessionCorrection(session_id=rec.id, old_outcome=rec.outcome, new_outcome=outcome,
                             reason=reason, by=by))
     rec.outcome, rec.absence_reason, rec.evidence_due = outcome, absence_reason, evidence_due
@@ -324,11 +347,13 @@ def add_referral(s: Session, case_code: str, from_agency: str, to_agency: str, o
 
 
 def update_referral(s: Session, referral_id: int, status: str, on: dt.date) -> Referral:
-    r = _get(s, Referral, referral_id, "referral")
+    r = _get(s, Referral, referral_id, _("no referral #{key}"))
     if status not in REFERRAL_STATUSES:
-        raise RecordError(f"status {status!r} is not one of {list(REFERRAL_STATUSES)}")
+        raise RecordError(_("status {status} is not one of {statuses}").format(
+            status=repr(status), statuses=list(REFERRAL_STATUSES)))
     if on < r.created_on:
-        raise RecordError(f"{on} is before the referral was made ({r.created_on})")
+        raise RecordError(_("{date} is before the referral was made ({made})").format(
+            date=on, made=r.created_on))
     r.status, r.updated_on = status, on
     s.flush()
     return r

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from ..errors import AccessDenied
+from ..messages import _
 from . import models as m
 from .access import WRITES
 from .audit import current_actor
@@ -45,12 +46,12 @@ def actor_of(session: Session) -> Actor | None:
     name = current_actor()
     row = conn.execute(text("SELECT role FROM users WHERE name = :n"), {"n": name}).first()
     if row is None:
-        raise AccessDenied(f"user {name!r} is not a user of this database; set GBV_RISK_USER "
-                           "to your user name (`gbv-risk user list`)")
+        raise AccessDenied(_("user {name} is not a user of this database; set GBV_RISK_USER "
+                             "to your user name (`gbv-risk user list`)").format(name=repr(name)))
     scopes = conn.execute(text("SELECT district, mahalla FROM user_scopes WHERE user_name = :n"),
                           {"n": name}).all()
-    return Actor(name, row.role, tuple(d for d, _ in scopes if d),
-                 tuple(h for _, h in scopes if h))
+    return Actor(name, row.role, tuple(d for d, __ in scopes if d),
+                 tuple(h for __, h in scopes if h))
 
 
 def _in_scope(actor: Actor):
@@ -118,15 +119,21 @@ def _case_of(session: Session, obj) -> m.Case | None:
 def _check_write(session: Session, actor: Actor, obj, how: str) -> None:
     table = obj.__tablename__
     if actor.role == "researcher" or how == "DELETE":
-        raise AccessDenied(f"user {actor.name} ({actor.role}) may not "
-                           f"{how.lower()} {table}")
+        raise _may_not(actor, how, table)
     allowed = WRITES.get(actor.role, {}).get(table, "")
     if how not in allowed:
-        raise AccessDenied(f"user {actor.name} ({actor.role}) may not {how.lower()} {table}")
+        raise _may_not(actor, how, table)
     case = _case_of(session, obj)
     if case is not None and not (case.district in actor.districts
                                  or case.mahalla in actor.mahallas):
-        raise AccessDenied(f"case {case.code} is outside the scope of user {actor.name}")
+        raise AccessDenied(_("case {code} is outside the scope of user {name}").format(
+            code=case.code, name=actor.name))
+
+
+def _may_not(actor: Actor, how: str, table: str) -> AccessDenied:
+    """``how`` is the SQL verb and ``table`` the table's name, shown as they are."""
+    return AccessDenied(_("user {name} ({role}) may not {action} {table}").format(
+        name=actor.name, role=actor.role, action=how.lower(), table=table))
 
 
 def _actor(session: Session) -> Actor | None:
@@ -144,8 +151,8 @@ def _narrow(orm) -> None:
             return
         if who.role == "researcher" and any(
                 d.get("entity") in CASE_MODELS for d in orm.statement.column_descriptions):
-            raise AccessDenied(f"user {who.name} (researcher) sees de-identified views "
-                               "only (research_*), not case records")
+            raise AccessDenied(_("user {name} (researcher) sees de-identified views "
+                                 "only (research_*), not case records").format(name=who.name))
         orm.statement = orm.statement.options(*_criteria(who))
     elif orm.is_insert or orm.is_update or orm.is_delete:
         who = _actor(orm.session)
@@ -154,7 +161,7 @@ def _narrow(orm) -> None:
         table = orm.bind_mapper.local_table.name if orm.bind_mapper else "?"
         how = "INSERT" if orm.is_insert else "UPDATE" if orm.is_update else "DELETE"
         if how not in WRITES.get(who.role, {}).get(table, ""):
-            raise AccessDenied(f"user {who.name} ({who.role}) may not {how.lower()} {table}")
+            raise _may_not(who, how, table)
         if orm.is_insert:
             _check_rows(orm.session, who, orm.parameters)
 
@@ -190,7 +197,8 @@ def _check_rows(session: Session, actor: Actor, params) -> None:
         outside = session.execute(select(m.Case.code).where(
             m.Case.id.in_(ids), ~_in_scope(actor)).execution_options(skip_scope=True)).first()
     if outside:
-        raise AccessDenied(f"case {outside[0]} is outside the scope of user {actor.name}")
+        raise AccessDenied(_("case {code} is outside the scope of user {name}").format(
+            code=outside[0], name=actor.name))
 
 
 def require_user_admin(session: Session, new_role: str) -> None:
@@ -198,7 +206,8 @@ def require_user_admin(session: Session, new_role: str) -> None:
     would lock themselves out."""
     who = actor_of(session)
     if who is None and new_role != "administrator":
-        raise AccessDenied("the first user of this file must be an administrator (add yourself "
-                           "first: gbv-risk user add NAME --role administrator)")
+        raise AccessDenied(_("the first user of this file must be an administrator (add "
+                             "yourself first: gbv-risk user add NAME --role administrator)"))
     if who is not None and not who.unlimited:
-        raise AccessDenied(f"user {who.name} ({who.role}) may not add users")
+        raise AccessDenied(_("user {name} ({role}) may not add users").format(
+            name=who.name, role=who.role))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Programm
 from sqlalchemy.orm import Session
 
 from ..errors import AccessDenied, RecordError
+from ..messages import _
 from .db import display, engine_for, session_factory
 from .migrate import current, heads
 
@@ -23,15 +24,17 @@ def ensure_current(url: str) -> None:
     try:
         rev = current(url)
     except OperationalError as exc:
-        raise RecordError(f"cannot open the database {display(url)}: {exc.orig}") from None
+        raise RecordError(_("cannot open the database {url}: {reason}").format(
+            url=display(url), reason=exc.orig)) from None
     if rev is None:
         if not inspect(engine_for(url)).get_table_names():
-            raise RecordError(f"the database {display(url)} is not set up; run "
-                              "`gbv-risk db init`")
-        raise RecordError(f"the database {display(url)} has tables but no schema version")
+            raise RecordError(_("the database {url} is not set up; run "
+                                "`gbv-risk db init`").format(url=display(url)))
+        raise RecordError(_("the database {url} has tables but no schema version").format(
+            url=display(url)))
     if rev not in heads(url):
-        raise RecordError(f"the database {display(url)} is at schema {rev}; run "
-                          "`gbv-risk db upgrade`")
+        raise RecordError(_("the database {url} is at schema {revision}; run "
+                            "`gbv-risk db upgrade`").format(url=display(url), revision=rev))
 
 
 @contextmanager
@@ -44,19 +47,21 @@ def unit_of_work(url: str, check: bool = True) -> Iterator[Session]:
         session.commit()
     except (IntegrityError, DataError) as exc:
         session.rollback()
-        raise RecordError(f"refused by the database (nothing was written): "
-                          f"{str(exc.orig).splitlines()[0]}") from None
+        raise RecordError(_("refused by the database (nothing was written): {reason}").format(
+            reason=str(exc.orig).splitlines()[0])) from None
     except ProgrammingError as exc:
         session.rollback()
         if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
-            raise AccessDenied(f"refused by the database for your role or scope (nothing was "
-                               f"read or written): {str(exc.orig).splitlines()[0]}") from None
+            raise AccessDenied(_("refused by the database for your role or scope (nothing "
+                                 "was read or written): {reason}").format(
+                reason=str(exc.orig).splitlines()[0])) from None
         raise
     except OperationalError as exc:
         session.rollback()
         if transient(exc):
-            raise DatabaseBusy(f"the database {display(url)} is busy with another change "
-                               "(nothing was written); run the command again") from None
+            raise DatabaseBusy(_("the database {url} is busy with another change (nothing "
+                                 "was written); run the command again").format(
+                url=display(url))) from None
         raise
     except BaseException:
         session.rollback()
