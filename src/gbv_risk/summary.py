@@ -59,7 +59,8 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
                "instrument {instrument}").format(
         subject=r.subject or "-", date=r.assessment_date, ruleset=f"{r.ruleset}@{r.version}",
         content_hash=r.content_hash[:12], instrument=r.instrument))
-    scores = ", ".join(f"{d} {s}" for d, s in r.scores.items())
+    titles = {d.id: d.title.get(lang) for d in rs.instrument.domains}
+    scores = "; ".join(f"{titles.get(d, d)}: {s}" for d, s in r.scores.items())
     L.append(_("Score: total {total} ({scores})").format(total=r.total, scores=scores))
     sets_level = {r_.id for r_ in rs.compiled.rules
                   if any(o.kind in ("level", "derive") for o in r_.outcomes)}

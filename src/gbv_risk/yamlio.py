@@ -93,6 +93,33 @@ def _check_tags(node: yaml.Node, source: str) -> None:
             stack.extend(n.value)
 
 
+def yaml_problem(problem: str) -> str:
+    """The YAML reader's own words in English; in another language, what they mean to someone
+    editing the file (the reader's wording is not translatable, its few kinds of fault are)."""
+    from .messages import language
+
+    if language() == "en":
+        return problem
+    p = problem.lower()
+    if "mapping values are not allowed" in p:
+        return _("a colon is not allowed here (indent the value, or put the text in quotes)")
+    if "tab" in p:
+        return _("a tab is used for indentation; use spaces")
+    if "cannot start any token" in p:
+        return _("this character cannot start a value (put the text in quotes)")
+    if "could not find expected ':'" in p:
+        return _("a colon (:) is missing after a key")
+    if "expected ',' or" in p or "flow" in p:
+        return _("a list or mapping in brackets is not closed, or a comma is missing")
+    if "end of stream" in p or "quoted scalar" in p:
+        return _("a quoted text is not closed")
+    if "alias" in p or "anchor" in p:
+        return _("an alias (*name) refers to no anchor (&name)")
+    if "block end" in p or "expected key" in p or "node content" in p or "'-'" in p:
+        return _("the indentation does not match the lines above")
+    return _("the structure of the file is broken here")
+
+
 def parse_yaml(text: str, source: str) -> Any:
     try:
         loader = _Loader(text)
@@ -110,14 +137,14 @@ def parse_yaml(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         if mark is None:
             raise InputFileError(_("{source}: ?: not valid YAML: {problem}").format(
-                source=source, problem=exc.problem or exc)) from None
+                source=source, problem=yaml_problem(str(exc.problem or exc)))) from None
         raise InputFileError(
             _("{source}: line {line}, column {column}: not valid YAML: {problem}").format(
                 source=source, line=mark.line + 1, column=mark.column + 1,
-                problem=exc.problem or exc)) from None
+                problem=yaml_problem(str(exc.problem or exc)))) from None
     except yaml.YAMLError as exc:
         raise InputFileError(_("{source}: not valid YAML: {problem}").format(
-            source=source, problem=exc)) from None
+            source=source, problem=yaml_problem(str(exc)))) from None
     except RecursionError:
         raise InputFileError(_("{source}: nested too deeply to be read").format(
             source=source)) from None

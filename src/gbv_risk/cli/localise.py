@@ -31,8 +31,18 @@ def _translated(method: str, fields: tuple[str, ...]):
     return run
 
 
+def _help_option(self, ctx):
+    """Click makes --help's option while parsing, before --lang has been read: its text is
+    translated when shown, like every other option's."""
+    option = super(type(self), self).get_help_option(ctx)
+    if option is not None:
+        _swap(option, _OPTION)
+    return option
+
+
 _COMMAND = {"get_short_help_str": _translated("get_short_help_str", ("help", "short_help")),
-            "format_help_text": _translated("format_help_text", ("help",))}
+            "format_help_text": _translated("format_help_text", ("help",)),
+            "get_help_option": _help_option}
 _OPTION = {"get_help_record": _translated("get_help_record", ("help",))}
 _made: dict[type, type] = {}
 

@@ -18,22 +18,35 @@ from ..messages import _
 
 def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None,
           wrap: tuple[str, ...] = ()) -> None:
-    """Every column keeps its values on one line except those in ``wrap`` (long prose)."""
+    """Codes, numbers and dates keep their values on one line; words (translated labels, lists
+    of them) may wrap, so that a language with longer words still leaves room for the prose
+    columns in ``wrap``."""
     from rich.console import Console
     from rich.table import Table
 
     from .headings import cell, heading
 
+    cells = [[cell(c, r.get(c)) for c in columns] for r in rows]
+    worded = {c for i, c in enumerate(columns) if any(" " in row[i] for row in cells)}
     t = Table(title=title, show_lines=bool(wrap))
     for c in columns:
-        t.add_column(heading(c), no_wrap=c not in wrap, overflow="fold" if c in wrap else "ellipsis",
-                     ratio=1 if c in wrap else None, min_width=20 if c in wrap else None)
-    for r in rows:
-        t.add_row(*(cell(c, r.get(c)) for c in columns))
+        t.add_column(heading(c), no_wrap=c not in wrap and c not in worded,
+                     overflow="fold" if c in wrap else "ellipsis",
+                     min_width=20 if c in wrap else None)
+    for row in cells:
+        t.add_row(*row)
     import sys
 
-    # piped output (a file, less, a test) gets room for every column instead of 80
-    Console(width=None if sys.stdout.isatty() else 160).print(t)
+    if sys.stdout.isatty():
+        Console().print(t)
+        return
+    # piped output (a file, less, a test) gets room for every column instead of 80: up to
+    # 240 where longer words (another language) need it, at least 160
+    from rich.measure import Measurement
+
+    probe = Console(width=1000)
+    need = Measurement.get(probe, probe.options, t).maximum
+    Console(width=max(160, min(need, 240))).print(t)
 
 
 def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | None = None,

@@ -8,7 +8,15 @@ import click
 
 from ..errors import GbvRiskError, RuleTestFailure
 from ..messages import _
+from .headings import N_
 from .output import emit, lang_of
+
+# what a rule's ``then`` keys mean, for people reading ``rules show``
+THEN = {"level_at_least": N_("level at least"), "derive": N_("derives"),
+        "flags": N_("red flags"), "intensity": N_("programme intensity"),
+        "referrals": N_("referrals"), "safety_steps": N_("victim safety"),
+        "steps": N_("next steps"), "reassess_within_days": N_("re-assess within (days)"),
+        "reassess_on": N_("re-assess on")}
 
 
 @click.group()
@@ -67,7 +75,10 @@ def show(ref: str, fmt: str) -> None:
         dates = ""
         if r.effective_from or r.effective_until:
             dates = f"  [{r.effective_from or '...'} .. {r.effective_until or '...'})"
-        then = ", ".join(f"{k}={v}" for k, v in r.then.model_dump(exclude_defaults=True).items())
+        then = "; ".join(
+            f"{_(THEN[k]) if k in THEN else k}: "
+            f"{', '.join(map(str, v)) if isinstance(v, list | tuple) else v}"
+            for k, v in r.then.model_dump(exclude_defaults=True).items())
         click.echo(f"  {r.id}{mark}{dates}\n      {r.rationale.get(lang)}\n      -> {then}")
 
 

@@ -137,11 +137,10 @@ def _is_sqlite(url: str) -> bool:
 def _refuse_if_holding_records(counts: dict[str, int], url: str, force: bool) -> None:
     held = {t: n for t, n in counts.items() if n and t != "alembic_version"}
     if held and not force:
-        biggest = ", ".join(f"{t} {n}" for t, n in sorted(held.items(), key=lambda x: -x[1])[:3])
-        raise _NothingChanged(_("{url} already holds records ({biggest}, ...); restoring "
+        raise _NothingChanged(_("{url} already holds records ({count} in all); restoring "
                                 "would replace them all. Use --force if that is what you "
                                 "want; nothing was changed").format(
-            url=display(url), biggest=biggest))
+            url=display(url), count=f"{sum(held.values()):,}"))
 
 
 @contextlib.contextmanager
