@@ -97,7 +97,7 @@ def test_full_run_in_english_asks_again_after_a_wrong_answer(home, tmp_path):
     written, example = load_assessment(out), load_assessment(HIGH)
     assert written.answers == example.answers
     assert api.score(written).level == api.score(example).level == "very_high"
-    assert f"assessment written to {out}: very_high" in r.stdout
+    assert f"assessment written to {out}: Very high" in r.stdout
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert drafts(home) == []
 
@@ -142,7 +142,7 @@ def test_interrupted_intake_resumes_and_is_stored_on_the_case(store_db, home, tm
     assert second.exit_code == 0, second.output
     assert "Resume the draft from" in second.stdout and "10 of 35 answered" in second.stdout
     assert "Item 10 of 35" not in second.stdout and "Item 11 of 35" in second.stdout
-    assert "stored on C1: very_high" in second.stdout
+    assert "stored on C1: Very high" in second.stdout
     assert drafts(home) == []
 
     same = tmp_path / "same.yaml"

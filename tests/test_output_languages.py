@@ -36,7 +36,7 @@ DATA_FILES = [p for folder in ("rules", "program_templates") for p in sorted(
 NOT_PROSE = re.compile("|".join([
     r"(?m)^  [a-z][a-z-]*(?=  |$)",          # a command's name in a list of commands
     r"\{[\w!]*\}", r"\[[\w|-]+\]",               # a placeholder; the choices of an option
-    r"gbv-risk(?: [a-z][a-z-]*)*", r"--?[a-z][\w-]*", r"\S*[\d_@/\\.:#]\S*"]))
+    r"gbv-risk(?: [a-z][a-z-]*)*", r"--?[a-z][\w-]*", r"\S*[\d_@/\\.:#$]\S*"]))
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -122,9 +122,14 @@ def identifiers() -> set[str]:
     words: where a command lists codes they are shown as they are, so they are not English
     prose. (Codes of several words hold an underscore, which the reading skips anyway.)"""
     out: set[str] = {"team", "subject"}
+    levels: set[str] = set()
     for path in DATA_FILES:
-        _codes(yaml.safe_load(path.read_text(encoding="utf-8")), out)
-    return {code.lower() for code in out if re.fullmatch(r"[A-Za-z]+", code)}
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        _codes(data, out)
+        if isinstance(data, dict) and isinstance(data.get("levels"), list):
+            levels.update(data["levels"])
+    # risk and compliance levels are never shown as codes to a person: they are read
+    return {code.lower() for code in out - levels if re.fullmatch(r"[A-Za-z]+", code)}
 
 
 def authored() -> list[str]:

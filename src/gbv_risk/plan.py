@@ -43,6 +43,7 @@ class Plan(BaseModel):
     override_reason: str | None
     provisional: bool
     level_range: tuple[str, str] | None
+    level_range_labels: tuple[str, str] | None = None
     intensity: str | None
     intensity_label: str | None
     reasons: list[PlanItem]
@@ -102,6 +103,8 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
         override_reason=result.override.reason if (team and result.override) else None,
         provisional=result.provisional if team else False,
         level_range=result.level_range if team else None,
+        level_range_labels=(tuple(_label(rs, "levels", x, lang) for x in result.level_range)
+                            if team and result.level_range else None),
         intensity=result.actions.intensity,
         intensity_label=(_label(rs, "intensities", result.actions.intensity, lang)
                          if result.actions.intensity else None),

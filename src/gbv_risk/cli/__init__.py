@@ -29,6 +29,11 @@ class Group(click.Group):
         except KeyboardInterrupt:
             click.echo(_("interrupted"), err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader stopped reading (`| head`): nothing is wrong, and nothing more to say
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except Exception as exc:
             if os.environ.get("GBV_RISK_DEBUG"):
                 raise

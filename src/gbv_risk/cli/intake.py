@@ -290,7 +290,7 @@ def review(ctx: click.Context, run: Run) -> str:
     click.echo(api.render_plan(api.build_plan(result, rs, "team", plan_lang), "md"))
     choice = confirm(run)
     if choice == "yes":
-        keep_draft_on_error(run, lambda: finish(ctx, run, a, result, doc))
+        keep_draft_on_error(run, lambda: finish(ctx, run, a, result, doc, rs))
     return choice
 
 
@@ -336,8 +336,11 @@ def keep_draft_on_error(run: Run, action) -> None:
         raise
 
 
-def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any]) -> None:
+def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any], rs) -> None:
+    from .rules import level_label
+
     t = run.texts
+    level = level_label(rs, result.level, run.lang)
     provisional = t("provisional") if result.provisional else ""
     if run.meta.get("case"):
         from ..store.records import add_assessment
@@ -346,11 +349,11 @@ def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any]) -> None
         with unit_of_work(db_url(ctx)) as s:
             rec = add_assessment(s, run.meta["case"], a, result, dict(doc["responses"]))
             rec_id = rec.id
-        message = t("stored", id=rec_id, case=run.meta["case"], level=result.level,
+        message = t("stored", id=rec_id, case=run.meta["case"], level=level,
                     provisional=provisional, reassess=result.actions.reassess_by or "-")
     else:
         write_atomic(run.out, assessment_yaml(doc), private=True)
-        message = t("written", path=run.out, level=result.level, provisional=provisional)
+        message = t("written", path=run.out, level=level, provisional=provisional)
     run.path.unlink(missing_ok=True)
     click.echo(message)
     click.echo(t("draft_removed", path=run.path))

@@ -63,9 +63,10 @@ def show(ref: str, fmt: str) -> None:
         ruleset=rs.key, hash=rs.compiled.content_hash[:12], instrument=rs.instrument.key))
     if rs.effective.chain:
         click.echo(_("extends: {chain}").format(chain=" <- ".join(reversed(rs.effective.chain))))
-    click.echo(_("levels: {levels}").format(levels=" < ".join(rs.compiled.levels)))
+    click.echo(_("levels: {levels}").format(
+        levels=" < ".join(level_label(rs, x, lang) for x in rs.compiled.levels)))
     click.echo(_("thresholds (total score): {thresholds}").format(
-        thresholds=", ".join(f"{k} {v}" for k, v in f.thresholds.items())))
+        thresholds=", ".join(f"{level_label(rs, k, lang)} {v}" for k, v in f.thresholds.items())))
     click.echo(_("weights: {weights}").format(
         weights=", ".join(f"{k} {v}" for k, v in f.weights.items())))
     click.echo(_("rules ({count}):").format(count=len(f.rules)))
@@ -75,11 +76,28 @@ def show(ref: str, fmt: str) -> None:
         dates = ""
         if r.effective_from or r.effective_until:
             dates = f"  [{r.effective_from or '...'} .. {r.effective_until or '...'})"
-        then = "; ".join(
-            f"{_(THEN[k]) if k in THEN else k}: "
-            f"{', '.join(map(str, v)) if isinstance(v, list | tuple) else v}"
-            for k, v in r.then.model_dump(exclude_defaults=True).items())
+        then = "; ".join(f"{_(THEN[k]) if k in THEN else k}: {_outcome(rs, k, v, lang)}"
+                         for k, v in r.then.model_dump(exclude_defaults=True).items())
         click.echo(f"  {r.id}{mark}{dates}\n      {r.rationale.get(lang)}\n      -> {then}")
+
+
+def _outcome(rs, key: str, value, lang: str) -> str:
+    """A rule's outcome value: vocabulary codes as they are (researchers write them), a
+    level by its name."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    if key == "level_at_least":
+        return level_label(rs, value, lang)
+    if key == "intensity":
+        return level_label(rs, value, lang, "intensities")
+    return str(value)
+
+
+def level_label(rs, level, lang: str, kind: str = "levels") -> str:
+    """A level (or another ``kind`` of the vocabulary) as the rule set names it in ``lang``;
+    the code if it has no name."""
+    text = rs.compiled.labels.get(kind, {}).get(level) if level else None
+    return (text.get(lang) or text.get("en")) if text else str(level)
 
 
 def _targets(paths: tuple[str, ...]) -> list[str]:
@@ -145,7 +163,9 @@ def diff(a: str, b: str, fmt: str) -> None:
     from .. import api
     from ..research.diff import diff_rulesets
 
-    d = diff_rulesets(api.load_ruleset(a), api.load_ruleset(b))
+    rs_a, rs_b = api.load_ruleset(a), api.load_ruleset(b)
+    d = diff_rulesets(rs_a, rs_b)
+    lang = lang_of(None)
     if fmt == "json":
         click.echo(json.dumps(dataclasses.asdict(d), ensure_ascii=False, indent=2, default=str))
         return
@@ -181,7 +201,8 @@ def diff(a: str, b: str, fmt: str) -> None:
                 extra.append(_("only in A: {rules}").format(rules=", ".join(t["fired_only_a"])))
             if t["fired_only_b"]:
                 extra.append(_("only in B: {rules}").format(rules=", ".join(t["fired_only_b"])))
-            click.echo(f"  {t['test']}: {t['level_a']} -> {t['level_b']}"
+            click.echo(f"  {t['test']}: {level_label(rs_a, t['level_a'], lang)} -> "
+                       f"{level_label(rs_b, t['level_b'], lang)}"
                        + (f" ({'; '.join(extra)})" if extra else ""))
     else:
         click.echo(_("no embedded test changes outcome"))

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import resources
+from ..codes import code as code_text
 from ..errors import RecordError
 from ..messages import _
 from ..plan import Plan, build_plan
@@ -51,6 +52,7 @@ class CasePlan(BaseModel):
     case: str
     as_of: dt.date
     compliance: str | None          # team copy only
+    compliance_label: str | None = None     # the same, as the reader reads it
     compliance_reasons: list[str]
     programmes: list[str]
     steps: list[DatedStep]
@@ -98,6 +100,8 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                                          version=rec.ruleset_version,
                                          hash=rec.content_hash[:12]))
     plan = build_plan(result, rs, audience, lang)   # type: ignore[arg-type]
+    if not plan.subject:          # a stored assessment is the case's: say which
+        plan = plan.model_copy(update={"subject": code})
     labels = rs.compiled.labels
     cfg = agencies()
     team = audience == "team"
@@ -108,7 +112,7 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
         return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
 
     say = phrases(lang)
-    by_rule = _rules_by_outcome(rs, {f.id for f in result.fired})
+    by_rule = _rules_by_outcome(rs, {f.id for f in result.fired}, say)
     for st in (x.id for x in plan.steps):
         c = cfg["steps"].get(st, {"agency": "prevention_inspector", "days": 7})
         steps.append(DatedStep(what=label("steps", st), agency=label("agencies", c["agency"]),
@@ -130,15 +134,18 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                                agency=label("agencies", ref),
                                due=rec.date + dt.timedelta(days=cfg["referrals"]["default_days"]),
                                because=by_rule.get(("referral", ref), say["because_rule_set"])))
-    programmes = []
+    programmes, titles = [], []
     for e in enrolled.values():
         nxt = s.scalar(select(func.min(SessionRecord.scheduled_on))
                        .where(SessionRecord.enrolment_id == e.id,
                               SessionRecord.scheduled_on >= as_of,
                               SessionRecord.outcome.is_(None)))
-        programmes.append(f"{e.programme} ({e.status}, {e.provider})")
+        known = catalogue().get(e.programme)
+        title = known.title.get(lang) if known else e.programme
+        titles.append(title)
+        programmes.append(f"{title} ({code_text(e.status)}, {e.provider})")
         if nxt and e.status in ("on_programme", "referred", "suspended"):
-            steps.append(DatedStep(what=say["next_session"].format(programme=e.programme),
+            steps.append(DatedStep(what=say["next_session"].format(programme=title),
                                    agency=e.provider, due=nxt,
                                    because=say["because_enrolment"].format(id=e.id)))
     answers = _answers_of(rs, rec.responses)
@@ -181,8 +188,9 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     if not team:
         steps = [x for x in steps if not x.team_only]
     return CasePlan(case=code, as_of=as_of, compliance=status if team else None,
+                    compliance_label=code_text(status) if team else None,
                     compliance_reasons=reasons,
-                    programmes=programmes if team else [p.split(" (")[0] for p in programmes],
+                    programmes=programmes if team else titles,
                     steps=steps, plan=plan, closing=closing)
 
 
@@ -192,12 +200,12 @@ def _answers_of(rs, responses: dict[str, Any]) -> dict[str, Any]:
     return {i.id: parse_answer(i, responses.get(i.id))[0] for i in rs.instrument.items}
 
 
-def _rules_by_outcome(rs, fired: set[str]) -> dict[tuple[str, str], str]:
+def _rules_by_outcome(rs, fired: set[str], say: dict[str, str]) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for r in rs.compiled.rules:
         if r.id in fired:
             for o in r.outcomes:
-                out.setdefault((o.kind, str(o.value)), f"rule {r.id}")
+                out.setdefault((o.kind, str(o.value)), say["because_rule"].format(rule=r.id))
     return out
 
 
