@@ -1,4 +1,5 @@
-"""Whole-process time of `gbv-risk score` against `python -c pass`, in the same run.
+"""Whole-process time of `gbv-risk score` against `python -c pass`, in the same run; and what
+a language other than English costs (its catalogue is read from the .po file on first use).
 
     python benchmarks/bench_cli.py [--runs 15]
 """
@@ -30,7 +31,10 @@ def main() -> None:
     cases = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "gbv-risk --help": [exe, "--help"],
+        "gbv-risk --lang kaa --help": [exe, "--lang", "kaa", "--help"],
         "gbv-risk score": [exe, "score", str(EXAMPLE)],
+        "gbv-risk --lang ru score": [exe, "--lang", "ru", "score", str(EXAMPLE)],
+        "gbv-risk --lang kaa score": [exe, "--lang", "kaa", "score", str(EXAMPLE)],
         "gbv-risk score --format json": [exe, "score", str(EXAMPLE), "--format", "json"],
     }
     for cmd in cases.values():
