@@ -8,12 +8,7 @@ run.
 
 from __future__ import annotations
 
-from .messages import _
-
-
-def N_(text: str) -> str:
-    return text
-
+from .messages import N_, _
 
 # coded value -> how a person reads it
 CODES: dict[str, str] = {

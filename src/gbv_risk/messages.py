@@ -69,3 +69,9 @@ def gettext(message: str) -> str:
 
 
 _ = gettext
+
+
+def N_(text: str) -> str:
+    """Marks a text for the catalogues where it is written (a table of texts made at import);
+    ``_`` looks it up when it is shown, in the language of that moment."""
+    return text

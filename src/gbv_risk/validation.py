@@ -14,15 +14,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import DefinitionError, Problem
-from .messages import _
+from .messages import N_, _
 from .yamlio import locate
 
 M = TypeVar("M", bound=BaseModel)
 
-
-def N_(text: str) -> str:
-    """Marks a message id for the catalogues; ``_`` looks it up when the message is made."""
-    return text
 
 
 # pydantic error type -> message id; the placeholders are keys of the error's ``ctx``

@@ -86,10 +86,10 @@ def case_list(ctx, district, mahalla, officer, fmt) -> None:
 @click.pass_context
 def case_show(ctx, code, fmt, with_identity) -> None:
     """Everything recorded on a case: incidents, orders, assessments, enrolments, referrals."""
+    from ..codes import code as code_text
     from ..store.identities import case_identity
     from ..store.summary import case_summary
     from ..store.uow import unit_of_work
-    from .headings import code as code_text
 
     ring = None
     if with_identity:
@@ -301,6 +301,6 @@ def referral_update(ctx, referral_id, status, on) -> None:
 
     with unit_of_work(db_url(ctx)) as s:
         update_referral(s, referral_id, status, on or today())
-    from .headings import code
+    from ..codes import code
 
     click.echo(_("referral #{id}: {status}").format(id=referral_id, status=code(status)))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..codes import CODES, N_, code
-from ..messages import _
+from ..codes import CODES, code
+from ..messages import N_, _
 
-__all__ = ["CODES", "N_", "cell", "code", "heading"]
+__all__ = ["CODES", "cell", "code", "heading"]
 
 
 # column key -> heading (English, the message id)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from ..codes import code
 from ..errors import InputFileError
 from ..messages import _
 from .context import DATE, db_url, today
-from .headings import code
 from .output import LANG, lang_of, read_stdin_if, write_atomic
 
 

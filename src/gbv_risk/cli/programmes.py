@@ -6,9 +6,9 @@ import json
 
 import click
 
+from ..codes import code
 from ..messages import _
 from .context import DATE, db_url, today
-from .headings import code
 from .output import LANG, emit, lang_of
 
 

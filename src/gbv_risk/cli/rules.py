@@ -7,8 +7,7 @@ import json
 import click
 
 from ..errors import GbvRiskError, RuleTestFailure
-from ..messages import _
-from .headings import N_
+from ..messages import N_, _
 from .output import emit, lang_of
 
 # what a rule's ``then`` keys mean, for people reading ``rules show``

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ..codes import code
 from ..messages import _
 from .context import db_url
-from .headings import code
 
 ROLES = ("administrator", "psychologist", "officer", "researcher")
 

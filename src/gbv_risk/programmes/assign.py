@@ -12,15 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..messages import _, language
+from ..messages import N_, _, language
 from ..result import RiskResult
 from .catalogue import Programme, catalogue
-
-
-def N_(text: str) -> str:
-    """Marks a text for the message catalogues; it is looked up when shown (``_``)."""
-    return text
-
 
 # needs read from the intake's answers (1 = yes; choices by their value)
 NEEDS_FROM_ANSWERS = {

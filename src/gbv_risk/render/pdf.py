@@ -17,14 +17,8 @@ from pathlib import Path
 
 from .. import resources
 from ..errors import InputFileError
-from ..messages import _
+from ..messages import N_, _
 from .plans import CaseHeader, render_case_plan
-
-
-def N_(text: str) -> str:
-    """Marks a text for the catalogues; it is translated where it is shown."""
-    return text
-
 
 INSTALL_HINT = N_("PDF output needs WeasyPrint and the Pango library: `pip install weasyprint` "
                   "in gbv-risk's environment, and on Debian/Ubuntu `apt-get install "
