@@ -102,3 +102,16 @@ def test_the_language_asked_for_is_the_language_shown():
     assert first in english.stdout
     for out, table in ((by_flag.stdout, ru), (by_env.stdout, kaa), (by_locale.stdout, uz)):
         assert table[first].split()[0] in out and table["Options"] in out
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("en", "157,714"), ("ru", "157\u00a0714"),
+                                             ("uz", "157\u00a0714"), ("kaa", "157\u00a0714")])
+def test_counts_are_grouped_as_the_reader_writes_them(lang, shown):
+    from gbv_risk.messages import number, set_language
+
+    set_language(lang)
+    try:
+        assert number(157714) == shown
+        assert number(12) == "12"
+    finally:
+        set_language("en")

@@ -75,3 +75,14 @@ def N_(text: str) -> str:
     """Marks a text for the catalogues where it is written (a table of texts made at import);
     ``_`` looks it up when it is shown, in the language of that moment."""
     return text
+
+
+def number(n: int | float) -> str:
+    """A count as the reader writes it: 157,714 in English, 157 714 (no-break space) in
+    Russian, Uzbek and Karakalpak (which writes numbers as Uzbek does)."""
+    lang = language()
+    if lang == "en":
+        return f"{n:,}"
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale={"kaa": "uz"}.get(lang, lang))

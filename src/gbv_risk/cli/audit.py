@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..messages import _
+from ..messages import _, number
 from .context import db_url
 
 
@@ -51,10 +51,10 @@ def verify(ctx: click.Context, expect_head: str | None) -> None:
     if not verdict.intact:
         raise AuditBroken(_("audit chain broken at entry {entry}: {reason}; {count} entries "
                             "before it are intact").format(
-            entry=verdict.broken_at, reason=verdict.reason, count=f"{verdict.entries:,}"))
+            entry=verdict.broken_at, reason=verdict.reason, count=number(verdict.entries)))
     if expect_head and verdict.head != expect_head:
         raise AuditBroken(_("audit chain ends at {head}, not at the expected head {expected}: "
                             "entries were cut off the end, or the head given is from another "
                             "database").format(head=verdict.head, expected=expect_head))
     click.echo(_("audit chain intact: {count} entries, head {head}").format(
-        count=f"{verdict.entries:,}", head=verdict.head))
+        count=number(verdict.entries), head=verdict.head))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..messages import _
+from ..messages import _, number
 from .context import db_url
 
 
@@ -110,7 +110,7 @@ def backup(ctx: click.Context, file: str, force: bool) -> None:
     url = db_url(ctx)
     done = run(url, Path(file), force)
     click.echo(_("backup of {db} (schema {revision}) written to {file} ({size} bytes)").format(
-        db=display(url), revision=done.revision, file=done.path, size=f"{done.size:,}"))
+        db=display(url), revision=done.revision, file=done.path, size=number(done.size)))
 
 
 @db.command()

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from ..messages import _
+from ..messages import _, number
 from .context import DATE, db_url
 
 
@@ -27,5 +27,5 @@ def demo_data(ctx, cases, seed, as_of) -> None:
         summary = generate(s, cases, seed, as_of or DEMO_AS_OF)
     click.echo(_("generated {cases} synthetic cases with {sessions} sessions up to {date} "
                  "(seed {seed}) in {seconds} s").format(
-        cases=f"{summary.cases:,}", sessions=f"{summary.sessions:,}", date=summary.as_of,
+        cases=number(summary.cases), sessions=number(summary.sessions), date=summary.as_of,
         seed=seed, seconds=f"{time.perf_counter() - t0:.1f}"))

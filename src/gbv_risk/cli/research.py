@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..messages import _
+from ..messages import _, number
 
 
 @click.group()
@@ -45,7 +45,7 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
     scored = (_("scored {rows} rows with {ruleset} #{hash} in {seconds} s ({rate} rows/s); "
                 "wrote {file}") if output else
               _("scored {rows} rows with {ruleset} #{hash} in {seconds} s ({rate} rows/s)"))
-    click.echo(scored.format(rows=f"{rows:,}", ruleset=rs.key, hash=rs.compiled.content_hash[:12],
+    click.echo(scored.format(rows=number(rows), ruleset=rs.key, hash=rs.compiled.content_hash[:12],
                              seconds=f"{secs:.1f}", rate=f"{rows / secs if secs else 0:,.0f}",
                              file=output), err=True)
 
@@ -98,7 +98,7 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
         return
     emit(result.levels, ["ruleset", "group", "level", "cases", "share", "recurred", "rate",
                          "rate_low", "rate_high"], fmt,
-         _("Recurrence by level ({count} cases)").format(count=f"{result.rows:,}"))
+         _("Recurrence by level ({count} cases)").format(count=number(result.rows)))
     emit(result.discrimination, ["ruleset", "group", "cases", "auc", "auc_low", "auc_high",
                                  "override_rate"], fmt, _("Discrimination"))
     if result.reclassification:
@@ -126,4 +126,4 @@ def export_(ctx, out, key_file) -> None:
     ensure_current(url)
     counts = export(url, Path(out), load_key(key_file))
     click.echo(_("{counts} written to {folder}").format(
-        counts=", ".join(f"{n:,} {k}" for k, n in counts.items()), folder=out))
+        counts=", ".join(f"{number(n)} {k}" for k, n in counts.items()), folder=out))

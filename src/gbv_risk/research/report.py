@@ -10,7 +10,7 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from ..messages import _, language
+from ..messages import _, language, number
 from .backtest import Backtest
 
 
@@ -121,7 +121,7 @@ def render_report(bt: Backtest, levels: list[str],
              if bt.against else _("Backtest of {ruleset}").format(ruleset=bt.ruleset))
     note = _("{count} cases. Levels are shown with the recurrence observed at each\n"
              "level and its 95% interval, not as a probability for any person.").format(
-        count=f"{bt.rows:,}")
+        count=number(bt.rows))
     return f"""<!DOCTYPE html>
 <html lang="{html.escape(language())}"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

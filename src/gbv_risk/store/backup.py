@@ -28,7 +28,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import BackupError, InputFileError
-from ..messages import _
+from ..messages import _, number
 from ..yamlio import exists, is_file
 from .db import display, engine_for
 from .migrate import MIGRATIONS
@@ -140,7 +140,7 @@ def _refuse_if_holding_records(counts: dict[str, int], url: str, force: bool) ->
         raise _NothingChanged(_("{url} already holds records ({count} in all); restoring "
                                 "would replace them all. Use --force if that is what you "
                                 "want; nothing was changed").format(
-            url=display(url), count=f"{sum(held.values()):,}"))
+            url=display(url), count=number(sum(held.values()))))
 
 
 @contextlib.contextmanager
