@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,17 +63,25 @@ def _drop_postgres(url: str, handle) -> None:
     admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db(request, tmp_path):
-    """A URL of an empty database of each kind the store supports; nothing is set up."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path, name: str = "store.sqlite") -> Iterator[str]:
+    """A URL of a new empty database of ``kind`` (an SQLite file ``name`` in ``folder``, or a
+    PostgreSQL database that is dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / name}"
         return
     url, handle = _fresh_postgres()
     try:
         yield url
     finally:
         _drop_postgres(url, handle)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path):
+    """A URL of an empty database of each kind the store supports; nothing is set up."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

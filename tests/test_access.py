@@ -5,6 +5,7 @@ SQLite the library applies the same rules to the acting user (GBV_RISK_USER)."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import invoke
@@ -20,16 +21,13 @@ AS_OF = "2026-09-01"
 @pytest.fixture(scope="module")
 def pg_store():
     """A set-up store on a fresh PostgreSQL database only: what a SQL prompt allows."""
-    from conftest import _drop_postgres, _fresh_postgres
+    from conftest import fresh_database
 
     from gbv_risk.store.migrate import upgrade
 
-    url, handle = _fresh_postgres()
-    upgrade(url)
-    try:
+    with fresh_database("postgresql", Path()) as url:
+        upgrade(url)
         yield url
-    finally:
-        _drop_postgres(url, handle)
 
 
 @pytest.fixture

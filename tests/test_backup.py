@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+from pathlib import Path
 
 import pytest
-from conftest import _drop_postgres, _fresh_postgres, cli, invoke
+from conftest import cli, fresh_database, invoke
 from sqlalchemy import MetaData, select, text
 
 from gbv_risk.store import backup as B
@@ -56,14 +57,9 @@ def refused(out, *words: str) -> str:
 @pytest.fixture
 def other_db(empty_db, tmp_path):
     """A second empty database of the same kind as ``empty_db``."""
-    if empty_db.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.sqlite'}"
-        return
-    url, handle = _fresh_postgres()
-    try:
+    kind = "sqlite" if empty_db.startswith("sqlite") else "postgresql"
+    with fresh_database(kind, tmp_path, "restored.sqlite") as url:
         yield url
-    finally:
-        _drop_postgres(url, handle)
 
 
 def test_demo_database_round_trips_exactly(empty_db, other_db, tmp_path):
@@ -195,12 +191,9 @@ def test_nothing_to_back_up_and_nowhere_to_put_it(empty_db, tmp_path):
 @pytest.fixture
 def pg_store():
     """A set-up PostgreSQL store, for what only PostgreSQL has (external tools, passwords)."""
-    url, handle = _fresh_postgres()
-    try:
+    with fresh_database("postgresql", Path()) as url:
         upgrade(url)
         yield url
-    finally:
-        _drop_postgres(url, handle)
 
 
 def test_postgresql_tools_missing_is_a_clear_error(pg_store, tmp_path, monkeypatch):

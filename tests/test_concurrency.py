@@ -134,22 +134,14 @@ def _run_writers(url: str, plans: list[list[dict]], tmp_path: Path) -> list[dict
 @pytest.fixture(params=[("sqlite", 4), ("postgresql", 8)], ids=["sqlite-4", "postgresql-8"])
 def store_and_writers(request, tmp_path):
     """A set-up store and how many writers it gets."""
-    from conftest import _drop_postgres, _fresh_postgres
+    from conftest import fresh_database
 
     from gbv_risk.store.migrate import upgrade
 
     kind, n = request.param
-    if kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with fresh_database(kind, tmp_path) as url:
         upgrade(url)
         yield url, n
-        return
-    url, handle = _fresh_postgres()
-    try:
-        upgrade(url)
-        yield url, n
-    finally:
-        _drop_postgres(url, handle)
 
 
 def test_concurrent_writers_lose_and_duplicate_nothing(store_and_writers, tmp_path):

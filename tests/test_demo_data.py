@@ -8,7 +8,7 @@ import statistics
 from collections import defaultdict
 from contextlib import contextmanager
 
-from conftest import _drop_postgres, _fresh_postgres, cli, invoke
+from conftest import cli, fresh_database, invoke
 from sqlalchemy import func, inspect, select
 
 from gbv_risk.store import records as R
@@ -36,17 +36,10 @@ SEED = 2
 @contextmanager
 def another_store(url: str, tmp_path):
     """A second fresh, set-up database of the same kind as ``url``."""
-    if url.startswith("sqlite"):
-        other = f"sqlite:///{tmp_path / 'second.sqlite'}"
+    kind = "sqlite" if url.startswith("sqlite") else "postgresql"
+    with fresh_database(kind, tmp_path, "second.sqlite") as other:
         upgrade(other)
         yield other
-        return
-    other, handle = _fresh_postgres()
-    try:
-        upgrade(other)
-        yield other
-    finally:
-        _drop_postgres(other, handle)
 
 
 def counts(url: str) -> dict[str, int]:

@@ -57,13 +57,6 @@ class Plan(BaseModel):
     withheld: int = 0         # reasons left out of a subject plan (count only)
 
 
-def _label(rs: RuleSet, kind: str, key: str, lang: str) -> str:
-    text = rs.compiled.labels.get(kind, {}).get(key)
-    if not text:
-        return key.replace("_", " ")
-    return text.get(lang) or text.get("en") or key
-
-
 def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
                lang: str = "en") -> Plan:
     team = audience == "team"
@@ -79,7 +72,7 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
     withheld = 0 if team else len(result.fired)
 
     def labelled(kind: str, ids: list[str], vocab: str) -> list[PlanItem]:
-        return [PlanItem(id=i, label=_label(rs, vocab, i, lang), kind=kind) for i in ids]
+        return [PlanItem(id=i, label=rs.compiled.label(vocab, i, lang), kind=kind) for i in ids]
 
     work_on = []
     for ch in result.level_changes if team else ():
@@ -93,20 +86,20 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
     if not team:   # the team's own steps are not his to see
         referrals, steps = _subject_referrals(rs, result), []
     subject_flags = [] if not team else labelled("flag", result.flags, "flags")
-    level_label = _label(rs, "levels", result.level, lang)
+    level_label = rs.compiled.label("levels", result.level, lang)
     return Plan(
         audience=audience, lang=lang, subject=result.subject,
         assessment_date=result.assessment_date, ruleset=f"{result.ruleset}@{result.version}",
         content_hash=result.content_hash,
         level=result.level if team else None, level_label=level_label if team else None,
-        computed_level_label=_label(rs, "levels", result.computed_level, lang) if team else None,
+        computed_level_label=rs.compiled.label("levels", result.computed_level, lang) if team else None,
         override_reason=result.override.reason if (team and result.override) else None,
         provisional=result.provisional if team else False,
         level_range=result.level_range if team else None,
-        level_range_labels=(tuple(_label(rs, "levels", x, lang) for x in result.level_range)
+        level_range_labels=(tuple(rs.compiled.label("levels", x, lang) for x in result.level_range)
                             if team and result.level_range else None),
         intensity=result.actions.intensity,
-        intensity_label=(_label(rs, "intensities", result.actions.intensity, lang)
+        intensity_label=(rs.compiled.label("intensities", result.actions.intensity, lang)
                          if result.actions.intensity else None),
         reasons=reasons, flags=subject_flags,
         referrals=labelled("referral", referrals, "agencies"),

@@ -7,11 +7,6 @@ from .result import FiredRule, RiskResult
 from .rulesets import RuleSet
 
 
-def _lbl(rs: RuleSet, kind: str, key: str, lang: str) -> str:
-    t = rs.compiled.labels.get(kind, {}).get(key)
-    return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
-
-
 def rationale_text(rs: RuleSet, f: FiredRule, lang: str) -> str:
     """Why a fired rule fired, in ``lang``. The result stores the English, and English is
     shown exactly as stored; a rule's other languages come from the rule set, a threshold's
@@ -21,7 +16,7 @@ def rationale_text(rs: RuleSet, f: FiredRule, lang: str) -> str:
     if f.kind == "threshold" and f.id.startswith("threshold."):
         level = f.id.split(".", 1)[1]
         return _("Total score reaches the threshold for {level}").format(
-            level=_lbl(rs, "levels", level, lang))
+            level=rs.compiled.label("levels", level, lang))
     return rs.compiled.rationale(f.id, lang, f.rationale)
 
 
@@ -29,7 +24,7 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
     L = []
 
     def level(code: str) -> str:
-        return _lbl(rs, "levels", code, lang)
+        return rs.compiled.label("levels", code, lang)
 
     def level_or_code(code: str) -> str:
         # English has always named the level by its id in these lines; other languages by label
@@ -86,25 +81,25 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
         L += [reason(f) for f in then]
     if r.flags:
         L.append(_("Red flags: {flags}").format(
-            flags=", ".join(_lbl(rs, "flags", x, lang) for x in r.flags)))
+            flags=", ".join(rs.compiled.label("flags", x, lang) for x in r.flags)))
     a = r.actions
     if a.intensity:
         L.append(_("Programme intensity: {intensity}").format(
-            intensity=_lbl(rs, "intensities", a.intensity, lang)))
+            intensity=rs.compiled.label("intensities", a.intensity, lang)))
     if a.referrals:
         L.append(_("Referrals: {agencies}").format(
-            agencies=", ".join(_lbl(rs, "agencies", x, lang) for x in a.referrals)))
+            agencies=", ".join(rs.compiled.label("agencies", x, lang) for x in a.referrals)))
     if a.safety_steps:
         L.append(_("Victim safety: {steps}").format(
-            steps=", ".join(_lbl(rs, "safety_steps", x, lang) for x in a.safety_steps)))
+            steps=", ".join(rs.compiled.label("safety_steps", x, lang) for x in a.safety_steps)))
     if a.steps:
         L.append(_("Next steps: {steps}").format(
-            steps=", ".join(_lbl(rs, "steps", x, lang) for x in a.steps)))
+            steps=", ".join(rs.compiled.label("steps", x, lang) for x in a.steps)))
     if a.reassess_by:
         if a.reassess_on:
             L.append(_("Re-assess by {date} ({days} days) or at once on {triggers}").format(
                 date=a.reassess_by, days=a.reassess_within_days,
-                triggers=", ".join(_lbl(rs, "triggers", x, lang) for x in a.reassess_on)))
+                triggers=", ".join(rs.compiled.label("triggers", x, lang) for x in a.reassess_on)))
         else:
             L.append(_("Re-assess by {date} ({days} days)").format(
                 date=a.reassess_by, days=a.reassess_within_days))
@@ -116,7 +111,7 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
             L.append(f"  {c.points:+3d}  {c.item} = {c.answer}  ({c.domain})")
         if r.derived:
             L.append(_("Derived facts: {facts}").format(
-                facts=", ".join(_lbl(rs, "facts", x, lang) for x in r.derived)))
+                facts=", ".join(rs.compiled.label("facts", x, lang) for x in r.derived)))
         if r.level_changes:
             L.append(_("Dynamic items that would change the level:"))
             for ch in r.level_changes:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import InputFileError
-from .messages import _
+from .messages import _, language
 
 
 class Marked(dict):
@@ -96,8 +96,6 @@ def _check_tags(node: yaml.Node, source: str) -> None:
 def yaml_problem(problem: str) -> str:
     """The YAML reader's own words in English; in another language, what they mean to someone
     editing the file (the reader's wording is not translatable, its few kinds of fault are)."""
-    from .messages import language
-
     if language() == "en":
         return problem
     p = problem.lower()

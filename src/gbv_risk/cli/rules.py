@@ -95,8 +95,7 @@ def _outcome(rs, key: str, value, lang: str) -> str:
 def level_label(rs, level, lang: str, kind: str = "levels") -> str:
     """A level (or another ``kind`` of the vocabulary) as the rule set names it in ``lang``;
     the code if it has no name."""
-    text = rs.compiled.labels.get(kind, {}).get(level) if level else None
-    return (text.get(lang) or text.get("en")) if text else str(level)
+    return rs.compiled.label(kind, level, lang) if level else str(level)
 
 
 def _targets(paths: tuple[str, ...]) -> list[str]:

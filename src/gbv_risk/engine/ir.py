@@ -172,6 +172,15 @@ class CompiledRuleSet:
     def key(self) -> str:
         return f"{self.ruleset}@{self.version}"
 
+    def label(self, kind: str, key: str, lang: str = "en") -> str:
+        """A vocabulary code (a level, flag, agency, step...) as the rule set names it in
+        ``lang``, English where that language has no name; a code without any name is read as
+        its words."""
+        text = self.labels.get(kind, {}).get(key)
+        if not text:
+            return key.replace("_", " ")
+        return text.get(lang) or text.get("en") or key
+
     def rationale(self, rule_id: str, lang: str, english: str) -> str:
         """A rule's rationale in ``lang``. ``english`` is the text a result stored; it stands
         when the rule set has no text in ``lang``, or when its own English differs from it

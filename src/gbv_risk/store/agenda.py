@@ -125,10 +125,9 @@ def _agency_label(ruleset: str, version: str, agency: str, lang: str) -> str:
     from ..rulesets import load_ruleset
 
     try:
-        text = load_ruleset(f"{ruleset}@{version}").compiled.labels.get("agencies", {}).get(agency)
+        return load_ruleset(f"{ruleset}@{version}").compiled.label("agencies", agency, lang)
     except GbvRiskError:
-        text = None
-    return (text.get(lang) or text.get("en")) if text else agency.replace("_", " ")
+        return agency.replace("_", " ")
 
 
 # --- queries ---------------------------------------------------------------------------------

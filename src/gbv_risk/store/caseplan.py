@@ -102,14 +102,12 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
     plan = build_plan(result, rs, audience, lang)   # type: ignore[arg-type]
     if not plan.subject:          # a stored assessment is the case's: say which
         plan = plan.model_copy(update={"subject": code})
-    labels = rs.compiled.labels
     cfg = agencies()
     team = audience == "team"
     steps: list[DatedStep] = []
 
     def label(kind: str, key: str) -> str:
-        t = labels.get(kind, {}).get(key)
-        return (t.get(lang) or t.get("en")) if t else key.replace("_", " ")
+        return rs.compiled.label(kind, key, lang)
 
     say = phrases(lang)
     by_rule = _rules_by_outcome(rs, {f.id for f in result.fired}, say)

@@ -211,7 +211,6 @@ def check(s: Session, as_of: dt.date, ruleset: RuleSet | None = None, lang: str 
         if e["case_id"] in by_case:
             by_case[e["case_id"]].append(e)
     out = []
-    labels = rs.compiled.labels
     for cid, row in cases.items():
         values = features(row, by_case[cid], as_of)
         a = Assessment(instrument=rs.instrument.key, date=as_of,
@@ -224,8 +223,7 @@ def check(s: Session, as_of: dt.date, ruleset: RuleSet | None = None, lang: str 
             case=row["code"], district=row["district"], mahalla=row["mahalla"],
             officer=row["officer"], status=status,
             reasons=[rs.compiled.rationale(f.id, lang, f.rationale) for f in result.fired],
-            steps=[labels["steps"][x].get(lang) or labels["steps"][x]["en"]
-                   for x in result.actions.steps],
+            steps=[rs.compiled.label("steps", x, lang) for x in result.actions.steps],
             flags=result.flags,
             programmes=[f"{e['programme']} ({e['status']})" for e in by_case[cid]],
             order_expires=row.get("order_expires"), reassess_by=row.get("reassess_by"),
