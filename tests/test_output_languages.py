@@ -31,12 +31,15 @@ OVERRIDE = EXAMPLES / "override.yaml"
 DATA_FILES = [p for folder in ("rules", "program_templates") for p in sorted(
     (ROOT / folder).rglob("*.yaml"))]
 
-# a token that is not a word of prose: has a digit, an underscore, an @, a slash, a dot or
-# a colon inside, is an option (--x), a command line (gbv-risk a b) or all capitals (CSV, PDF)
+# a token that is not a word of prose: has a digit, an underscore, an @, a slash or a dot or
+# colon inside it (not one that ends a word), is an option (--x), a command line
+# (gbv-risk a b) or all capitals (CSV, PDF)
 NOT_PROSE = re.compile("|".join([
     r"(?m)^  [a-z][a-z-]*(?=  |$)",          # a command's name in a list of commands
     r"\{[\w!]*\}", r"\[[\w|-]+\]",               # a placeholder; the choices of an option
-    r"gbv-risk(?: [a-z][a-z-]*)*", r"--?[a-z][\w-]*", r"\S*[\d_@/\\.:#$]\S*"]))
+    r"`[^`\n]*`",                                # a key or command quoted as code
+    r"gbv-risk(?: [a-z][a-z-]*)*", r"--?[a-z][\w-]*", r"\S*[\d_@/\\#$]\S*",
+    r"\S+[.:]\S+"]))                              # a file name, a key: value, a version
 WORD = re.compile(r"[A-Za-z]{3,}")
 
 
@@ -168,6 +171,14 @@ def scenario(tmp: Path) -> list[tuple[list[str], int | None, str | None]]:
                  case="C1", key="row-1")]
     (tmp / "import.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp / "bad.yaml").write_text("rules: [oops\n")
+    (tmp / "broken.yaml").write_text(               # well-formed YAML, a wrong rule set
+        "ruleset: broken\nversion: '1'\ninstrument: ipv_intake@1.0\nlevels: [low, high]\n"
+        "weights: {no_such_item: 1}\nthresholds: {high: 3}\nrules:\n"
+        "  - id: r1\n    rationale: Qipshaq Kegeyli\n    source: Kegeyli\n"
+        "    when: {item: no_such_item}\n    then: {}\n"
+        "  - id: r2\n    rationale: Qipshaq Kegeyli\n    source: Kegeyli\n"
+        "    when: {item: threat_to_kill, gte: 2}\n    then: {level_at_least: medium}\n")
+    (tmp / "twice.yaml").write_text((tmp / "broken.yaml").read_text().replace("id: r2", "id: r1"))
     answers = yaml.safe_load(HIGH.read_text())["responses"]
     research = {"id": "A1", "date": "2026-05-20"} | {
         k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in answers.items()}
@@ -185,6 +196,10 @@ def scenario(tmp: Path) -> list[tuple[list[str], int | None, str | None]]:
         (["rules", "show", "ipv_core"], 0, None),
         (["rules", "validate"], 0, None),
         (["rules", "validate", str(tmp / "bad.yaml")], None, None),
+        (["rules", "validate", str(tmp / "broken.yaml")], None, None),
+        (["rules", "validate", str(tmp / "twice.yaml")], None, None),
+        (["score", str(HIGH), "--ruleset", "no_such_ruleset"], None, None),
+        (["program", "show", "no_such_programme"], None, None),
         (["rules", "test"], 0, None),
         (["rules", "diff", "ipv_core", "ipv_nukus_pilot"], 0, None),
         ([*db, "db", "status"], None, None),

@@ -23,7 +23,10 @@ Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_LINE = re.compile(r"\bline (\d+)\b")
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,13 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f": {self.location}" if self.location else "")
+        """The location is kept in English ("rules[3].when (line 42)": code reads it back);
+        its line number is said in the reader's language only here, where it is shown."""
+        from .messages import _
+
+        location = _LINE.sub(lambda m: _("line {number}").format(number=m.group(1)),
+                             self.location)
+        where = f"{self.file}" + (f": {location}" if location else "")
         return f"{where}: {self.reason}"
 
 

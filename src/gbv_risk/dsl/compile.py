@@ -21,6 +21,7 @@ from ..engine import ir
 from ..engine.ir import Absent, And, Cmp, Expr, Or, Present, TrueExpr
 from ..errors import DefinitionError, Problem
 from ..instrument import Instrument, ItemType
+from ..messages import _
 from ..yamlio import locate
 from .conditions import (
     AAll,
@@ -87,9 +88,9 @@ class Compiler:
     # ---- the pieces -------------------------------------------------------------------
     def check_vocab(self) -> None:
         if len(set(self.levels)) != len(self.levels) or len(self.levels) < 2:
-            self.fail("levels", "levels must be at least two distinct names, lowest first")
+            self.fail("levels", _("levels must be at least two distinct names, lowest first"))
         if len(set(self.intensities)) != len(self.intensities):
-            self.fail("intensities", "intensities must be distinct, lowest first")
+            self.fail("intensities", _("intensities must be distinct, lowest first"))
 
     def weights(self) -> tuple[ir.Weight, ...]:
         out = []
@@ -98,11 +99,13 @@ class Compiler:
             where = locate(self.eff.raw, ("weights", item_id))
             item = items.get(item_id)
             if item is None:
-                self.fail(where, f"unknown item {item_id!r} in instrument {self.inst.key}")
+                self.fail(where, _("unknown item {item} in instrument {instrument}").format(
+                    item=repr(item_id), instrument=self.inst.key))
                 continue
             if item.type is ItemType.yes_no:
                 if not _is_int(spec):
-                    self.fail(where, f"yes/no item: weight is whole points, got {spec!r}")
+                    self.fail(where, _("yes/no item: weight is whole points, got {value}").format(
+                        value=repr(spec)))
                     continue
                 out.append(ir.Weight(item_id, item.domain, "yes_no", points=spec))
             elif item.type is ItemType.count:
@@ -110,24 +113,25 @@ class Compiler:
                     spec = {"per": spec}
                 if not isinstance(spec, dict) or set(spec) - {"per", "max"} or "per" not in spec \
                         or not all(_is_int(v) for v in spec.values()):
-                    self.fail(where, "count item: weight is {per: N, max: M} in whole points")
+                    self.fail(where, _("count item: weight is {{per: N, max: M}} in whole points")
+                              .format())
                     continue
                 out.append(ir.Weight(item_id, item.domain, "count", points=spec["per"],
                                      cap=spec.get("max")))
             elif item.type is ItemType.choice:
                 if not isinstance(spec, dict) or not all(_is_int(v) for v in spec.values()):
-                    self.fail(where, "choice item: weight is {choice: points, ...}")
+                    self.fail(where, _("choice item: weight is {{choice: points, ...}}").format())
                     continue
                 bad = sorted(set(spec) - set(item.choice_values))
                 if bad:
-                    self.fail(where, f"not choices of {item_id!r}: {bad}; "
-                                     f"choices: {list(item.choice_values)}")
+                    self.fail(where, _("not choices of {item}: {bad}; choices: {choices}").format(
+                        item=repr(item_id), bad=bad, choices=list(item.choice_values)))
                     continue
                 out.append(ir.Weight(item_id, item.domain, "choice",
                                      by_choice=tuple((c, spec.get(c, 0))
                                                      for c in item.choice_values)))
             else:
-                self.fail(where, "date items carry no weight; test them in rule conditions")
+                self.fail(where, _("date items carry no weight; test them in rule conditions"))
         return tuple(out)
 
     def thresholds(self) -> list[tuple[str, str | int]]:
@@ -136,22 +140,25 @@ class Compiler:
         for lvl, spec in self.f.thresholds.items():
             where = locate(self.eff.raw, ("thresholds", lvl))
             if lvl not in self.levels[1:]:
-                self.fail(where, f"thresholds are set for levels above {self.levels[0]!r}: "
-                                 f"{list(self.levels[1:])}")
+                self.fail(where, _("thresholds are set for levels above {lowest}: {levels}").format(
+                    lowest=repr(self.levels[0]), levels=list(self.levels[1:])))
                 continue
             if isinstance(spec, dict):
                 try:
                     self.params[f"threshold_{lvl}"] = Parameter.model_validate(spec)
                 except Exception as exc:  # pydantic error text is clear enough here
-                    self.fail(where, f"dated threshold is {{values: {{DATE: points}}}}: {exc}")
+                    self.fail(where, _("dated threshold is {{values: {{DATE: points}}}}: {error}")
+                              .format(error=exc))
                     continue
                 spec = f"$threshold_{lvl}"
             if isinstance(spec, str) and spec.startswith("$"):
                 if spec[1:] not in self.params:
-                    self.fail(where, f"unknown parameter {spec!r}")
+                    self.fail(where, _("unknown parameter {parameter}").format(
+                        parameter=repr(spec)))
                     continue
             elif not _is_int(spec):
-                self.fail(where, f"expected whole points, $parameter or dated values, got {spec!r}")
+                self.fail(where, _("expected whole points, $parameter or dated values, "
+                                   "got {value}").format(value=repr(spec)))
                 continue
             out.append((lvl, spec))
         order = {lvl: i for i, lvl in enumerate(self.levels)}
@@ -164,11 +171,17 @@ class Compiler:
         for d in dates or [dt.date(1900, 1, 1)]:
             vals = [(lvl, self._value_at(s, d)) for lvl, s in ths]
             vals = [(lvl, v) for lvl, v in vals if v is not None]
-            when = f"from {d}: " if dates else ""
             for (l1, v1), (l2, v2) in itertools.pairwise(vals):
                 if v2 < v1:
-                    self.fail("thresholds", f"{when}threshold for {l2!r} ({v2}) is below "
-                                            f"the one for {l1!r} ({v1})")
+                    values = {"level": repr(l2), "value": v2, "lower_level": repr(l1),
+                              "lower_value": v1}
+                    if dates:
+                        reason = _("from {date}: threshold for {level} ({value}) is below the "
+                                   "one for {lower_level} ({lower_value})").format(date=d, **values)
+                    else:
+                        reason = _("threshold for {level} ({value}) is below the one for "
+                                   "{lower_level} ({lower_value})").format(**values)
+                    self.fail("thresholds", reason)
 
     def _value_at(self, spec: str | int, day: dt.date) -> int | None:
         if not isinstance(spec, str):
@@ -182,25 +195,29 @@ class Compiler:
         v = self.f.vocabulary
         if t.level_at_least is not None and t.level_at_least not in self.levels:
             self.fail(self.at(rule.id, "then.level_at_least"),
-                      f"unknown level {t.level_at_least!r}; levels: {list(self.levels)}")
+                      _("unknown level {level}; levels: {levels}").format(
+                          level=repr(t.level_at_least), levels=list(self.levels)))
         if t.intensity is not None and t.intensity not in self.intensities:
             self.fail(self.at(rule.id, "then.intensity"),
-                      f"unknown intensity {t.intensity!r}; intensities: {list(self.intensities)}")
+                      _("unknown intensity {intensity}; intensities: {intensities}").format(
+                          intensity=repr(t.intensity), intensities=list(self.intensities)))
         for key, vocab in (("referrals", "agencies"), ("safety_steps", "safety_steps"),
                            ("steps", "steps"), ("flags", "flags"), ("reassess_on", "triggers")):
             known = getattr(v, vocab)
             for x in getattr(t, key):
                 if x not in known:
                     self.fail(self.at(rule.id, f"then.{key}"),
-                              f"{x!r} is not declared in vocabulary.{vocab}")
+                              _("{value} is not declared in vocabulary.{vocabulary}").format(
+                                  value=repr(x), vocabulary=vocab))
         if plan and (t.level_at_least or t.derive):
-            self.fail(self.at(rule.id, "then"), "a rule that reads the level (level_at_least) may not set "
-                                       "the level or derive facts: the level is final by then")
+            self.fail(self.at(rule.id, "then"),
+                      _("a rule that reads the level (level_at_least) may not set "
+                        "the level or derive facts: the level is final by then"))
         if not t.model_dump(exclude_defaults=True):
-            self.fail(self.at(rule.id, "then"), "a rule needs at least one action")
+            self.fail(self.at(rule.id, "then"), _("a rule needs at least one action"))
         if rule.effective_from and rule.effective_until and \
                 rule.effective_until <= rule.effective_from:
-            self.fail(self.at(rule.id, "effective_until"), "must be after effective_from")
+            self.fail(self.at(rule.id, "effective_until"), _("must be after effective_from"))
 
     # ---- strata ----------------------------------------------------------------------
     def stratify(self, parsed: dict[str, Node]) -> dict[str, int] | None:
@@ -209,24 +226,26 @@ class Compiler:
             if r.then.derive:
                 producers[r.then.derive].append(r.id)
         for rid, node in parsed.items():
-            for name, _, _ in fact_refs(node):
+            for name, _positive, _top in fact_refs(node):
                 if name not in producers:
                     self.fail(self.at(rid, "when"),
-                              f"unknown fact {name!r} (no rule derives it; "
-                              f"derived facts: {sorted(producers)})")
+                              _("unknown fact {fact} (no rule derives it; "
+                                "derived facts: {facts})").format(
+                                  fact=repr(name), facts=sorted(producers)))
         if self.problems:
             return None
         deps: dict[str, set[str]] = {f: set() for f in producers}
         for fact, rids in producers.items():
             for rid in rids:
-                deps[fact] |= {n for n, _, _ in fact_refs(parsed[rid])}
+                deps[fact] |= {n for n, _positive, _top in fact_refs(parsed[rid])}
         cycle = _find_cycle(deps)
         if cycle:
-            self.fail("rules", "cycle among derived facts: " + " -> ".join(cycle))
+            self.fail("rules", _("cycle among derived facts: {cycle}").format(
+                cycle=" -> ".join(cycle)))
             return None
         stratum_rule: dict[str, int] = {}
         stratum_fact: dict[str, int] = {f: 0 for f in producers}
-        for _ in range(len(parsed) + 2):
+        for _round in range(len(parsed) + 2):
             changed = False
             for rid, node in parsed.items():
                 s = 0
@@ -416,12 +435,13 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
             plan_rules.add(r.id)
         c.check_actions(r, is_plan)
     for p in parser.problems:   # parser places are '\0rule\0path'; give them lines
-        _, rid, sub = p.location.split("\0", 2) if p.location.startswith("\0") else ("", "", "")
+        _empty, rid, sub = (p.location.split("\0", 2) if p.location.startswith("\0")
+                            else ("", "", ""))
         c.problems.append(Problem(p.file, c.at(rid, sub) if rid else p.location, p.reason))
     strata = c.stratify(parsed) if not c.problems else None
     if c.problems or strata is None:
-        raise DefinitionError(f"{eff.source}: invalid rule set "
-                              f"({len(c.problems)} problem(s))", c.problems)
+        raise DefinitionError(_("{file}: invalid rule set ({count} problem(s))").format(
+            file=eff.source, count=len(c.problems)), c.problems)
     max_stratum = max([s for rid, s in strata.items() if rid not in plan_rules], default=0)
     plan_phase = max_stratum + 1
 
@@ -457,7 +477,7 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
                    or (isinstance(n, AScore) and n.domain in victim_domains)
                    or (isinstance(n, AFact) and n.name in victim_facts) for n in walk(node))
 
-    for _ in range(len(f.rules) + 1):   # to a fixpoint: facts feed facts
+    for _round in range(len(f.rules) + 1):   # to a fixpoint: facts feed facts
         grown = {r.then.derive for r in f.rules if r.then.derive and rests_on_victim(parsed[r.id])}
         if grown <= victim_facts:
             break
@@ -478,7 +498,7 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
     rules = [ir.Rule(i, r.id, r.phase, r.cond, r.joins, r.outcomes, r.window, r.victim_informed)
              for i, r in enumerate(rules)]
 
-    phase_fields: list[set[str]] = [set() for _ in range(plan_phase + 1)]
+    phase_fields: list[set[str]] = [set() for _phase in range(plan_phase + 1)]
     for r in rules:
         flds = expr_fields(r.cond)
         if r.window != (None, None):

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import Problem
 from ..instrument import Instrument, ItemType
+from ..messages import _
 
 COMPARATORS = ("eq", "ne", "lt", "lte", "gt", "gte")
 
@@ -87,13 +88,14 @@ class ConditionParser:
 
     def parse(self, raw: Any, where: str) -> Node | None:
         if not isinstance(raw, dict) or not raw:
-            self.fail(where, "a condition must be a mapping such as {item: threat_to_kill}")
+            self.fail(where, _("a condition must be a mapping such as {{item: threat_to_kill}}")
+                      .format())
             return None
         heads = [k for k in ("all", "any", "not", "at_least", "item", "score", "fact",
                              "level_at_least") if k in raw]
         if len(heads) != 1:
-            self.fail(where, f"a condition needs exactly one of all/any/not/at_least/item/"
-                             f"score/fact/level_at_least, found {sorted(raw)}")
+            self.fail(where, _("a condition needs exactly one of all/any/not/at_least/item/"
+                               "score/fact/level_at_least, found {keys}").format(keys=sorted(raw)))
             return None
         head = heads[0]
         return getattr(self, f"_{head}")(raw, where)
@@ -101,10 +103,11 @@ class ConditionParser:
     def _list(self, raw: Any, key: str, where: str) -> tuple[Node, ...] | None:
         extra = set(raw) - {key}
         if extra:
-            self.fail(where, f"unexpected key(s) {sorted(extra)} beside {key!r}")
+            self.fail(where, _("unexpected key(s) {keys} beside {key}").format(
+                keys=sorted(extra), key=repr(key)))
         parts = raw[key]
         if not isinstance(parts, list) or not parts:
-            self.fail(f"{where}.{key}", "expected a non-empty list of conditions")
+            self.fail(f"{where}.{key}", _("expected a non-empty list of conditions"))
             return None
         nodes = [self.parse(p, f"{where}.{key}[{i}]") for i, p in enumerate(parts)]
         return None if any(n is None for n in nodes) else tuple(nodes)
@@ -119,70 +122,77 @@ class ConditionParser:
 
     def _not(self, raw, where):
         if set(raw) != {"not"}:
-            self.fail(where, "'not' takes one condition and nothing beside it")
+            self.fail(where, _("'not' takes one condition and nothing beside it"))
             return None
         part = self.parse(raw["not"], f"{where}.not")
         return ANot(part) if part else None
 
     def _at_least(self, raw, where):
         if set(raw) != {"at_least", "of"}:
-            self.fail(where, "a count is written {at_least: N, of: [conditions]}")
+            self.fail(where, _("a count is written {{at_least: N, of: [conditions]}}").format())
             return None
         n = raw["at_least"]
         parts = self._list({"of": raw["of"]}, "of", where)
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            self.fail(f"{where}.at_least", f"expected a whole number >= 1, got {n!r}")
+            self.fail(f"{where}.at_least", _("expected a whole number >= 1, got {value}").format(
+                value=repr(n)))
             return None
         if parts and n > len(parts):
-            self.fail(f"{where}.at_least", f"{n} can never be reached with {len(parts)} conditions")
+            self.fail(f"{where}.at_least", _("{count} can never be reached with {conditions} "
+                                             "conditions").format(count=n, conditions=len(parts)))
             return None
         if parts:
             for i, p in enumerate(parts):
                 if _mentions(p, (AFact, ALevel, ACount)):
-                    self.fail(f"{where}.of[{i}]", "conditions counted by at_least may test items "
-                                                 "and scores only")
+                    self.fail(f"{where}.of[{i}]", _("conditions counted by at_least may test "
+                                                    "items and scores only"))
                     return None
         return ACount(parts, n) if parts else None
 
     def _fact(self, raw, where):
         if set(raw) != {"fact"} or not isinstance(raw["fact"], str):
-            self.fail(where, "a fact test is written {fact: name}")
+            self.fail(where, _("a fact test is written {{fact: name}}").format())
             return None
         return AFact(raw["fact"])
 
     def _level_at_least(self, raw, where):
         lvl = raw["level_at_least"]
         if set(raw) != {"level_at_least"}:
-            self.fail(where, "a level test is written {level_at_least: high}")
+            self.fail(where, _("a level test is written {{level_at_least: high}}").format())
             return None
         if lvl not in self.levels:
-            self.fail(f"{where}.level_at_least", f"unknown level {lvl!r}; levels: {list(self.levels)}")
+            self.fail(f"{where}.level_at_least", _("unknown level {level}; levels: {levels}")
+                      .format(level=repr(lvl), levels=list(self.levels)))
             return None
         return ALevel(lvl)
 
     def _score(self, raw, where):
         domain = raw["score"]
         if domain not in self.domains:
-            self.fail(f"{where}.score", f"unknown score {domain!r}; use 'total' or a domain: "
-                                        f"{sorted(self.domains - {'total'})}")
+            self.fail(f"{where}.score", _("unknown score {score}; use 'total' or a domain: "
+                                          "{domains}").format(
+                score=repr(domain), domains=sorted(self.domains - {"total"})))
             return None
         tests = []
         for key, value in raw.items():
             if key == "score":
                 continue
             if key not in COMPARATORS:
-                self.fail(f"{where}.{key}", f"scores compare with {list(COMPARATORS)}")
+                self.fail(f"{where}.{key}", _("scores compare with {comparators}").format(
+                    comparators=list(COMPARATORS)))
                 return None
             if isinstance(value, str) and value.startswith("$"):
                 if value[1:] not in self.parameters:
-                    self.fail(f"{where}.{key}", f"unknown parameter {value!r}")
+                    self.fail(f"{where}.{key}", _("unknown parameter {parameter}").format(
+                        parameter=repr(value)))
                     return None
             elif not isinstance(value, int) or isinstance(value, bool):
-                self.fail(f"{where}.{key}", f"expected a whole number or $parameter, got {value!r}")
+                self.fail(f"{where}.{key}", _("expected a whole number or $parameter, "
+                                              "got {value}").format(value=repr(value)))
                 return None
             tests.append((key, value))
         if not tests:
-            self.fail(where, "a score test needs a comparison such as gte: 10")
+            self.fail(where, _("a score test needs a comparison such as gte: 10"))
             return None
         return AScore(domain, tuple(tests))
 
@@ -190,7 +200,8 @@ class ConditionParser:
         item_id = raw["item"]
         item = self.items.get(item_id) if isinstance(item_id, str) else None
         if item is None:
-            self.fail(f"{where}.item", f"unknown item {item_id!r} in instrument {self.inst.key}")
+            self.fail(f"{where}.item", _("unknown item {item} in instrument {instrument}").format(
+                item=repr(item_id), instrument=self.inst.key))
             return None
         tests: list[tuple[str, Any]] = []
         for key, value in raw.items():
@@ -202,8 +213,9 @@ class ConditionParser:
             tests.append(checked)
         if not tests:
             if item.type is not ItemType.yes_no:
-                self.fail(where, f"item {item_id!r} is {item.type.value}: say what to test, "
-                                 "e.g. gte: 2 or eq: <value>")
+                self.fail(where, _("item {item} is {type}: say what to test, "
+                                   "e.g. gte: 2 or eq: <value>").format(
+                    item=repr(item_id), type=item.type.value))
                 return None
             tests.append(("eq", 1))
         return AItem(item_id, tuple(tests))
@@ -212,29 +224,33 @@ class ConditionParser:
         t = item.type
         if key == "answered":
             if not isinstance(value, bool):
-                self.fail(where, "answered takes true or false")
+                self.fail(where, _("answered takes true or false"))
                 return None
             return ("answered", value)
         if t is ItemType.date:
             if key != "within_days" or not isinstance(value, int) or isinstance(value, bool) \
                     or value < 0:
-                self.fail(where, f"date item {item.id!r} is tested with within_days: N (N >= 0)")
+                self.fail(where, _("date item {item} is tested with within_days: N (N >= 0)")
+                          .format(item=repr(item.id)))
                 return None
             return ("within_days", value)
         if key == "within_days":
-            self.fail(where, f"within_days applies to date items; {item.id!r} is {t.value}")
+            self.fail(where, _("within_days applies to date items; {item} is {type}").format(
+                item=repr(item.id), type=t.value))
             return None
         if key == "in":
             if not isinstance(value, list) or not value:
-                self.fail(where, "'in' takes a non-empty list")
+                self.fail(where, _("'in' takes a non-empty list"))
                 return None
             vals = [self._item_value(item, v, where) for v in value]
             return None if any(v is None for v in vals) else ("in", tuple(vals))
         if key not in COMPARATORS:
-            self.fail(where, f"unknown test {key!r}; use {list(COMPARATORS)}, in, answered")
+            self.fail(where, _("unknown test {test}; use {comparators}, in, answered").format(
+                test=repr(key), comparators=list(COMPARATORS)))
             return None
         if t is ItemType.yes_no and key not in ("eq", "ne"):
-            self.fail(where, f"yes/no item {item.id!r} is tested with eq or ne only")
+            self.fail(where, _("yes/no item {item} is tested with eq or ne only").format(
+                item=repr(item.id)))
             return None
         v = self._item_value(item, value, where)
         return None if v is None else (key, v)
@@ -246,15 +262,18 @@ class ConditionParser:
                 return 1
             if value in (False, "no"):
                 return 0
-            self.fail(where, f"yes/no item {item.id!r} takes yes or no, got {value!r}")
+            self.fail(where, _("yes/no item {item} takes yes or no, got {value}").format(
+                item=repr(item.id), value=repr(value)))
             return None
         if t is ItemType.count:
             if not isinstance(value, int) or isinstance(value, bool):
-                self.fail(where, f"count item {item.id!r} takes whole numbers, got {value!r}")
+                self.fail(where, _("count item {item} takes whole numbers, got {value}").format(
+                    item=repr(item.id), value=repr(value)))
                 return None
             return value
         if value not in item.choice_values:
-            self.fail(where, f"{value!r} is not a choice of {item.id!r}: {list(item.choice_values)}")
+            self.fail(where, _("{value} is not a choice of {item}: {choices}").format(
+                value=repr(value), item=repr(item.id), choices=list(item.choice_values)))
             return None
         return value
 

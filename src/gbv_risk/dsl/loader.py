@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
+from ..messages import _
 from ..validation import problems_from
 from ..yamlio import exists, is_file, load_data, locate
 from .schema import RuleDef, RuleSetFile, Vocabulary
@@ -48,12 +49,13 @@ def _parse_cached(path: str, mtime: int) -> tuple[RuleSetFile, object, str]:
 def _parse(path: Path | str) -> tuple[RuleSetFile, object, str]:
     data, name = load_data(path)
     if not isinstance(data, dict):
-        raise DefinitionError(f"{name}: a rule set file must be a mapping",
-                              [Problem(name, "", "expected keys ruleset, version, rules")])
+        raise DefinitionError(_("{file}: a rule set file must be a mapping").format(file=name),
+                              [Problem(name, "", _("expected keys ruleset, version, rules"))])
     try:
         return RuleSetFile.model_validate(data), data, name
     except ValidationError as exc:
-        raise DefinitionError(f"{name}: invalid rule set", problems_from(exc, data, name)) from None
+        raise DefinitionError(_("{file}: invalid rule set").format(file=name),
+                              problems_from(exc, data, name)) from None
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +63,7 @@ def _index(directory: str) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
-            f, _, _ = parse_ruleset_file(path)
+            f = parse_ruleset_file(path)[0]
         except GbvRiskError:
             continue   # reported when that file itself is validated
         out[f"{f.ruleset}@{f.version}"] = path
@@ -78,7 +80,7 @@ def find_ruleset(ref: str, near: Path | None = None) -> Path:
     if p.suffix in (".yaml", ".yml", ".json") or exists(p):
         if exists(p):
             return p
-        raise NotFoundError(f"{ref}: rule set file not found")
+        raise NotFoundError(_("{file}: rule set file not found").format(file=ref))
     direct = _by_file_name(ref, resources.rulesets_dir())
     if direct is not None:
         return direct
@@ -90,8 +92,10 @@ def find_ruleset(ref: str, near: Path | None = None) -> Path:
     same = sorted(k for k in candidates if k.split("@")[0] == ref)
     if same and "@" not in ref:
         return candidates[same[-1]]
-    known = ", ".join(sorted(candidates)) or "none"
-    raise NotFoundError(f"unknown rule set {ref!r}; available: {known}")
+    if not candidates:
+        raise NotFoundError(_("unknown rule set {ref}; available: none").format(ref=repr(ref)))
+    raise NotFoundError(_("unknown rule set {ref}; available: {known}").format(
+        ref=repr(ref), known=", ".join(sorted(candidates))))
 
 
 def _by_file_name(ref: str, folder: Path) -> Path | None:
@@ -122,31 +126,34 @@ def resolve(path: Path | str, _seen: tuple[str, ...] = ()) -> Effective:
     key = f"{f.ruleset}@{f.version}"
     if key in _seen:
         chain = " -> ".join((*_seen, key))
-        raise DefinitionError(f"{name}: extends forms a cycle",
-                              [Problem(name, locate(raw, ("extends",)), f"cycle: {chain}")])
+        raise DefinitionError(_("{file}: extends forms a cycle").format(file=name), [Problem(
+            name, locate(raw, ("extends",)), _("cycle: {chain}").format(chain=chain))])
     own_lines = {r.id: locate(raw, ("rules", i)) for i, r in enumerate(f.rules)}
     dupes = _duplicates([r.id for r in f.rules])
     if dupes:
-        raise DefinitionError(f"{name}: duplicate rule ids", [
-            Problem(name, own_lines[d], f"duplicate rule id {d!r}") for d in dupes])
+        raise DefinitionError(_("{file}: duplicate rule ids").format(file=name), [
+            Problem(name, own_lines[d], _("duplicate rule id {rule_id}").format(rule_id=repr(d)))
+            for d in dupes])
     if not f.extends:
         problems = [Problem(name, locate(raw, ("remove_rules",)),
-                            "remove_rules needs extends: there is nothing to remove from")
+                            _("remove_rules needs extends: there is nothing to remove from"))
                     ] if f.remove_rules else []
         for must in ("instrument",):
             if getattr(f, must) is None:
-                problems.append(Problem(name, "", f"'{must}' is required when not extending"))
+                problems.append(Problem(name, "", _("'{key}' is required when not extending")
+                                        .format(key=must)))
         if problems:
-            raise DefinitionError(f"{name}: invalid rule set", problems)
+            raise DefinitionError(_("{file}: invalid rule set").format(file=name), problems)
         return Effective(f, name, raw, [], {r.id: key for r in f.rules}, own_lines)
     if "@" not in f.extends:
-        raise DefinitionError(f"{name}: bad extends", [Problem(
+        raise DefinitionError(_("{file}: bad extends").format(file=name), [Problem(
             name, locate(raw, ("extends",)),
-            f"extends must name a version: <ruleset>@<version>, got {f.extends!r}")])
+            _("extends must name a version: <ruleset>@<version>, got {value}").format(
+                value=repr(f.extends)))])
     try:
         parent_path = find_ruleset(f.extends, Path(name) if name != "<stdin>" else None)
     except NotFoundError as exc:
-        raise DefinitionError(f"{name}: bad extends", [
+        raise DefinitionError(_("{file}: bad extends").format(file=name), [
             Problem(name, locate(raw, ("extends",)), exc.message)]) from None
     parent = resolve(parent_path, (*_seen, key))
     return _overlay(parent, f, raw, name, own_lines)
@@ -163,14 +170,16 @@ def _overlay(parent: Effective, f: RuleSetFile, raw, name: str,
     problems = []
     if f.instrument and p.instrument and f.instrument != p.instrument:
         problems.append(Problem(name, locate(raw, ("instrument",)),
-                                f"a variant must use its parent's instrument {p.instrument!r}"))
+                                _("a variant must use its parent's instrument {instrument}")
+                                .format(instrument=repr(p.instrument))))
     parent_ids = {r.id for r in p.rules}
     for i, rid in enumerate(f.remove_rules):
         if rid not in parent_ids:
             problems.append(Problem(name, locate(raw, ("remove_rules", i)),
-                                    f"cannot remove {rid!r}: {f.extends} has no such rule"))
+                                    _("cannot remove {rule_id}: {parent} has no such rule")
+                                    .format(rule_id=repr(rid), parent=f.extends)))
     if problems:
-        raise DefinitionError(f"{name}: invalid rule set", problems)
+        raise DefinitionError(_("{file}: invalid rule set").format(file=name), problems)
     replaced = {r.id: r for r in f.rules}
     rules: list[RuleDef] = []
     origin: dict[str, str] = {}

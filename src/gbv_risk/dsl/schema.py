@@ -42,7 +42,7 @@ class Parameter(Strict):
     @classmethod
     def _non_empty(cls, v):
         if not v:
-            raise ValueError("a parameter needs at least one dated value")
+            raise ValueError(_("a parameter needs at least one dated value"))
         return v
 
 

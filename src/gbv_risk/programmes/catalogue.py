@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .. import resources
 from ..errors import DefinitionError, NotFoundError, Problem
 from ..i18n import Text
+from ..messages import _
 from ..validation import parse_model
 from ..yamlio import load_data
 
@@ -59,7 +60,7 @@ class CompliancePolicy(Strict):
     @model_validator(mode="after")
     def _ordered(self):
         if self.breach_after_failures < self.warn_after_failures:
-            raise ValueError("breach_after_failures must be at least warn_after_failures")
+            raise ValueError(_("breach_after_failures must be at least warn_after_failures"))
         return self
 
 
@@ -87,11 +88,11 @@ class Programme(Strict):
     def _modules_fit(self):
         total = sum(m.sessions for m in self.modules)
         if total != self.schedule.sessions:
-            raise ValueError(f"modules add up to {total} sessions but schedule.sessions is "
-                             f"{self.schedule.sessions}")
+            raise ValueError(_("modules add up to {total} sessions but schedule.sessions is "
+                               "{sessions}").format(total=total, sessions=self.schedule.sessions))
         ids = [m.id for m in self.modules]
         if len(ids) != len(set(ids)):
-            raise ValueError("module ids must be unique")
+            raise ValueError(_("module ids must be unique"))
         return self
 
     @property
@@ -102,8 +103,8 @@ class Programme(Strict):
 def load_programme_file(path: Path | str) -> Programme:
     data, name = load_data(path)
     if not isinstance(data, dict):
-        raise DefinitionError(f"{name}: a programme file must be a mapping",
-                              [Problem(name, "", "expected keys programme, version, ...")])
+        raise DefinitionError(_("{file}: a programme file must be a mapping").format(file=name),
+                              [Problem(name, "", _("expected keys programme, version, ..."))])
     return parse_model(Programme, data, name, "programme")
 
 
@@ -122,10 +123,12 @@ def _load_all(directory: str) -> dict[str, Programme]:
             problems += exc.problems or [Problem(str(path), "", exc.message)]
             continue
         if p.programme in out:
-            problems.append(Problem(str(path), "programme", f"duplicate id {p.programme!r}"))
+            problems.append(Problem(str(path), "programme", _("duplicate id {programme}").format(
+                programme=repr(p.programme))))
         out[p.programme] = p
     if problems:
-        raise DefinitionError(f"{directory}: invalid programme catalogue", problems)
+        raise DefinitionError(_("{directory}: invalid programme catalogue").format(
+            directory=directory), problems)
     return out
 
 
@@ -136,5 +139,6 @@ def catalogue() -> dict[str, Programme]:
 def get_programme(pid: str) -> Programme:
     cat = catalogue()
     if pid not in cat:
-        raise NotFoundError(f"unknown programme {pid!r}; available: {', '.join(sorted(cat))}")
+        raise NotFoundError(_("unknown programme {programme}; available: {known}").format(
+            programme=repr(pid), known=", ".join(sorted(cat))))
     return cat[pid]
