@@ -1,8 +1,10 @@
-"""Batch path against the durable-rules engine on the same synthetic assessments, and the
-whole-process rate and peak memory of `gbv-risk research score` from Parquet and CSV.
+"""Batch path against the durable-rules engine on the same synthetic assessments, the cost of
+the provisional columns (range over the unanswered items) against scoring without them, and
+the whole-process rate and peak memory of `gbv-risk research score` from Parquet and CSV.
 
     python benchmarks/bench_research.py [--rows 1000000] [--engine-rows 100000]
                                         [--stream-rows 10000000] [--repeat 3]
+                                        [--provisional-rows 200000] [--provisional-only]
 
 The assessments are distinct (generated, not copied). The durable-rules rate is measured on the
 first --engine-rows of them (the engine takes minutes per million); both rates are per
@@ -13,6 +15,7 @@ of the same file in a fresh process. The streamed file repeats the generated row
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import gc
 import subprocess
@@ -28,7 +31,7 @@ import pyarrow.parquet as pq
 
 from gbv_risk import load_ruleset
 from gbv_risk.engine.aggregate import aggregate
-from gbv_risk.engine.batch import score_frame
+from gbv_risk.engine.batch import BatchScorer, score_frame
 from gbv_risk.engine.durable import engine_for
 from gbv_risk.engine.features import build_fact
 from gbv_risk.synth import synthetic_answers
@@ -77,12 +80,36 @@ def median(xs: list[float]) -> float:
     return sorted(xs)[len(xs) // 2]
 
 
+def timed_median(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return median(times)
+
+
+def provisional_cost(c, df: pd.DataFrame, ds: pd.Series, repeat: int, label: str) -> None:
+    """Scoring with the provisional columns against scoring without them, same rows, same
+    run; fresh scorers each time, so no fired set is remembered from a previous repeat."""
+    without = timed_median(lambda: BatchScorer(c, provisional=False).score(df, ds), repeat)
+    with_ = timed_median(lambda: BatchScorer(c).score(df, ds), repeat)
+    out = BatchScorer(c).score(df, ds)
+    print(f"provisional columns, {label}, {len(df):,} rows ({out['provisional'].mean():.0%} "
+          f"provisional): without {without:.2f} s, with {with_:.2f} s = "
+          f"{with_ / without:.2f}x the time")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--engine-rows", type=int, default=100_000)
     ap.add_argument("--stream-rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--provisional-rows", type=int, default=200_000,
+                    help="rows for the non-monotone provisional case (the monotone one uses "
+                    "--rows)")
+    ap.add_argument("--provisional-only", action="store_true")
     args = ap.parse_args()
     rs = load_ruleset("ipv_core")
     c = rs.compiled
@@ -90,6 +117,12 @@ def main() -> None:
     base = synthetic_answers(c, args.rows, seed=2)
     df, ds = typed_frame(c, base)
     facts = [build_fact(c, a, d) for a, d in base[:args.engine_rows]]
+    provisional_cost(c, df, ds, args.repeat, f"{c.key} (monotone: one more pass)")
+    few = args.provisional_rows
+    provisional_cost(dataclasses.replace(c, monotone=False), df.iloc[:few], ds.iloc[:few],
+                     args.repeat, f"{c.key} taken as not monotone (every way tried)")
+    if args.provisional_only:
+        return
     text = text_frame(c, base)
     del base            # a million dicts would make the collector, not the path, the cost
     gc.collect()

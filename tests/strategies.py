@@ -14,12 +14,14 @@ CHOICES = ["never", "weekly", "daily"]
 LEVELS = ["low", "moderate", "high", "very_high"]
 FLAGS = ["f1", "f2"]
 AGENCIES = ["psy", "nar"]
+NEEDS = ["alcohol", "parenting", "mental_health"]     # needs the shipped programmes meet
 DATES = [dt.date(2020, 1, 1), dt.date(2023, 6, 1), dt.date(2025, 1, 1)]
 
 VOCAB = {
     "flags": {f: {"en": f, "ru": f} for f in FLAGS},
     "agencies": {a: {"en": a, "ru": a} for a in AGENCIES},
     "safety_steps": {"plan": {"en": "plan", "ru": "план"}},
+    "needs": {n: {"en": n, "ru": n} for n in NEEDS},
 }
 
 
@@ -77,6 +79,8 @@ def actions(draw, derive: str | None, plan: bool):
         out["intensity"] = draw(st.sampled_from(["low", "moderate", "high", "intensive"]))
     if draw(st.booleans()):
         out["reassess_within_days"] = draw(st.sampled_from([14, 30, 90]))
+    if draw(st.integers(0, 3)) == 0:
+        out["needs"] = [draw(st.sampled_from(NEEDS))]
     if not out:
         out["safety_steps"] = ["plan"]
     return out
@@ -168,7 +172,8 @@ def answers(draw, unknown_rate: int = 4):
         elif kind == "choice":
             s = st.sampled_from(CHOICES)
         else:
-            s = st.dates(dt.date(2018, 1, 1), dt.date(2026, 1, 1)).map(dt.date.isoformat)
+            s = st.one_of(st.dates(dt.date(2018, 1, 1), dt.date(2026, 1, 1)).map(
+                dt.date.isoformat), st.just("none"))
         v = draw(s)
         if unknown_rate and draw(st.integers(0, unknown_rate - 1)) == 0:
             v = "unknown"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from gbv_risk import load_assessment, load_ruleset, score
 from gbv_risk.assessment import Assessment
-from gbv_risk.programmes.assign import MULTI_AGENCY, needs_of, recommend
+from gbv_risk.programmes.assign import multi_agency, recommend
 from gbv_risk.programmes.catalogue import catalogue
 from gbv_risk.scoring import score as score_engine
 from gbv_risk.synth import synthetic_answers
@@ -29,6 +29,11 @@ INTENSIVE = "behaviour_change_group"
 def scored(name: str):
     a = load_assessment(EXAMPLES / name)
     return a, score(a)
+
+
+def recs_of(result, has_order: bool = False):
+    rs = load_ruleset(f"{result.ruleset}@{result.version}")
+    return recommend(result, rs.compiled, has_order=has_order)
 
 
 def dose(pid: str) -> int:
@@ -52,12 +57,12 @@ def check_fit(result, recs) -> None:
 def test_examples_get_programmes_that_fit_their_level(name):
     a, result = scored(name)
     assert result.level == EXAMPLE_LEVELS[name]
-    recs = recommend(result, a.answers)
+    recs = recs_of(result)
     check_fit(result, recs)
     got = {r.programme for r in recs}
     assert (INTENSIVE in got) == (result.level in ("high", "very_high"))
-    # each need that some programme at this level meets is met
-    for need in needs_of(a.answers):
+    # each need the rules found that some programme at this level meets is met
+    for need in result.actions.needs:
         if any(need in p.needs and result.level in p.risk_levels
                for p in catalogue().values()):
             assert any(need in catalogue()[r.programme].needs for r in recs), need
@@ -65,44 +70,69 @@ def test_examples_get_programmes_that_fit_their_level(name):
 
 def test_low_risk_gets_one_light_programme():
     a, result = scored("low_risk.yaml")
-    recs = recommend(result, a.answers)
+    recs = recs_of(result, has_order=True)
     assert len(recs) == 1
     p = catalogue()[recs[0].programme]
     assert p.programme != INTENSIVE
     assert "low" in p.intensities and "intensive" not in p.intensities
     assert not p.needs
     assert dose(p.programme) < dose(INTENSIVE) / 4
-    assert not {r.programme for r in recs} & set(MULTI_AGENCY)
+    assert not {r.programme for r in recs} & multi_agency()
 
 
 @pytest.mark.parametrize("name", ["high_risk.yaml", "very_high_risk.yaml"])
 def test_very_high_risk_gets_the_group_programme_and_several_agencies(name):
     a, result = scored(name)
     assert result.level == "very_high"
-    recs = recommend(result, a.answers)
+    recs = recs_of(result, has_order=True)
     got = [r.programme for r in recs]
     assert INTENSIVE in got
-    assert set(MULTI_AGENCY) <= set(got)
+    assert multi_agency() <= set(got)
     assert len({r.provider_type for r in recs}) >= 4
     # the core programme is the heaviest on offer for this level and intensity
     assert max(dose(p) for p in got if not catalogue()[p].needs) == dose(INTENSIVE)
 
 
+def test_order_supervision_only_with_an_order_in_force():
+    """A plan never tells anyone to supervise an order that does not exist."""
+    a, result = scored("very_high_risk.yaml")
+    without = {r.programme for r in recs_of(result, has_order=False)}
+    with_order = {r.programme for r in recs_of(result, has_order=True)}
+    required = {p.programme for p in catalogue().values() if p.requires_order}
+    assert required and not without & required
+    assert required <= with_order
+
+
 @pytest.mark.parametrize("name", ["moderate_risk.yaml", "high_risk.yaml",
                                   "very_high_risk.yaml"])
-def test_alcohol_need_goes_to_the_narcologist_the_rule_set_referred_to(name):
+def test_alcohol_need_goes_to_the_narcologist_the_rule_set_referred_to(name, tmp_path):
     a, result = scored(name)
-    assert "alcohol" in needs_of(a.answers)
+    assert "alcohol" in result.actions.needs
     assert "narcologist" in result.actions.referrals
-    recs = recommend(result, a.answers)
-    alcohol = [r for r in recs if r.why == "need: alcohol"]
+    alcohol = [r for r in recs_of(result) if r.why == "need: alcohol"]
     assert [r.programme for r in alcohol] == ["narcology_treatment"]
     assert alcohol[0].provider_type == "narcologist"
 
-    # without that referral the need is still met, by a programme of another provider
-    unreferred = result.model_copy(update={"actions": result.actions.model_copy(update={
-        "referrals": [x for x in result.actions.referrals if x != "narcologist"]})})
-    alt = [r for r in recommend(unreferred, a.answers) if r.why == "need: alcohol"]
+    # a variant whose rule finds the need without that referral: still met, by a programme
+    # of another provider (the rule set, not code, says what goes with a need)
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"""ruleset: no_narcologist
+version: "1"
+extends: {result.ruleset}@{result.version}
+rules:
+  - id: alcohol_referral
+    rationale: Problem drinking is met by the family doctor in this variant.
+    source: test variant
+    when:
+      any:
+        - {{item: alcohol_problem}}
+        - {{item: alcohol_frequency, gte: weekly}}
+    then:
+      needs: [alcohol]
+""", encoding="utf-8")
+    rs = load_ruleset(variant)
+    other = score(a, rs)
+    alt = [r for r in recommend(other, rs.compiled) if r.why == "need: alcohol"]
     assert len(alt) == 1
     assert alt[0].programme != "narcology_treatment"
     assert "alcohol" in catalogue()[alt[0].programme].needs
@@ -111,9 +141,21 @@ def test_alcohol_need_goes_to_the_narcologist_the_rule_set_referred_to(name):
 
 def test_no_alcohol_need_no_alcohol_programme():
     a, result = scored("low_risk.yaml")
-    assert "alcohol" not in needs_of(a.answers)
-    assert not any("alcohol" in catalogue()[r.programme].needs
-                   for r in recommend(result, a.answers))
+    assert "alcohol" not in result.actions.needs
+    assert not any("alcohol" in catalogue()[r.programme].needs for r in recs_of(result))
+
+
+def test_a_rule_set_that_names_no_needs_still_plans():
+    """The published 2026.1 rule set has no needs: its cases still get their core and
+    multi-agency programmes."""
+    rs = load_ruleset("ipv_core@2026.1")
+    a = load_assessment(EXAMPLES / "very_high_risk.yaml")
+    a = a.model_copy(update={"instrument": rs.instrument.key, "answers": {
+        k: v for k, v in a.answers.items() if k in rs.instrument.by_id}})
+    result = score(a, rs)
+    assert result.actions.needs == []
+    got = {r.programme for r in recommend(result, rs.compiled, has_order=True)}
+    assert INTENSIVE in got and multi_agency() <= got
 
 
 # --- properties over synthetic assessments ---------------------------------------------------
@@ -126,7 +168,7 @@ def ruleset(name: str):
 def judged(rs, answers, day):
     result = score_engine(Assessment(instrument=rs.instrument.key, date=day, answers=answers,
                                      source="synthetic"), rs, explain=False)
-    recs = recommend(result, answers)
+    recs = recommend(result, rs.compiled)
     core = [r.programme for r in recs if not catalogue()[r.programme].needs]
     return result, recs, max((dose(p) for p in core), default=0)
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
-from conftest import cli
+import pytest
+from conftest import cli, run_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_research_score import research_rows
 
-from gbv_risk.research.backtest import auc, wilson
+from gbv_risk import load_ruleset
+from gbv_risk.errors import InputFileError
+from gbv_risk.research.backtest import auc, backtest, wilson
 
 
 def test_auc_on_known_orderings():
@@ -59,3 +64,39 @@ def test_html_report_has_tables_and_three_plots(store_db, tmp_path):
     for words in ("Discrimination", "Recurrence by level", "Reclassification",
                   "not as a probability"):
         assert words in page
+
+
+def test_a_history_must_name_the_items_or_declare_them_not_collected(tmp_path):
+    frame, _ = research_rows(80)
+    history = frame.assign(recurred=[int(i % 3 == 0) for i in range(80)], district="Nukus")
+    a, b = load_ruleset("ipv_core"), load_ruleset("ipv_nukus_pilot")
+    with pytest.raises(InputFileError, match=r"h\.csv: column Stalking: not an item"):
+        backtest(a, history.rename(columns={"stalking": "Stalking"}), b, source="h.csv")
+    partial = history.drop(columns=["stalking"])
+    with pytest.raises(InputFileError, match="--not-collected stalking "):
+        backtest(a, partial, b)
+    with pytest.raises(InputFileError, match="stalkin is declared not collected"):
+        backtest(a, partial, b, not_collected=["stalkin"])
+    declared = backtest(a, partial, b, not_collected=["stalking"])
+    assert declared == backtest(a, history.assign(stalking="unknown"), b)
+    partial.to_csv(tmp_path / "h.csv", index=False)
+    args = ["research", "backtest", "-r", "ipv_core", "--data", str(tmp_path / "h.csv"),
+            "--format", "json"]
+    refused = run_cli(*args)
+    assert refused.returncode == 3 and "Traceback" not in refused.stderr
+    assert f"{tmp_path / 'h.csv'}: the columns do not match" in refused.stderr
+    ran = run_cli(*args, "--not-collected", "stalking")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["levels"] == [
+        x for x in dataclasses.asdict(declared)["levels"] if x["ruleset"] == a.key]
+
+
+def test_recurred_as_true_false_or_yes_no_is_read_and_anything_else_is_named():
+    import pandas as pd
+
+    from gbv_risk.errors import InputFileError
+    from gbv_risk.research.backtest import _recurred
+
+    assert list(_recurred(pd.Series([True, False, "yes", "No", 1, "0"]))) == [1, 0, 1, 0, 1, 0]
+    with pytest.raises(InputFileError, match="'maybe'"):
+        _recurred(pd.Series(["1", "maybe"]))

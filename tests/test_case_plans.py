@@ -128,7 +128,11 @@ def test_case_plan_lists_dated_steps_for_the_team_and_withholds_victim_matters_f
         assert rows, "the plan has steps"
         assert all(due and agency.strip() for due, _, agency in rows)
         assert [due for due, _, _ in rows] == sorted(due for due, _, _ in rows)
-    assert any(x.what == "Re-assessment" for x in want_subject.steps)
+    # the interval follows the level, which rests on what she said: his copy leaves the date
+    # out (a professional may release it), the team's lists it as held back
+    assert any(x.what == "Re-assessment" for x in want_team.steps)
+    assert not any(x.what == "Re-assessment" for x in want_subject.steps)
+    assert "reassessment" in {x.element for x in want_team.held_back}
 
     # the team's copy: victim-safety steps, compliance with its reasons, why each step is there
     labels = core().compiled.labels["safety_steps"]
@@ -157,11 +161,8 @@ def test_case_plan_lists_dated_steps_for_the_team_and_withholds_victim_matters_f
     assert f"{EN['compliance']}:" not in subject_text
     if fmt == "json":
         data = json.loads(subject)
-        assert data["compliance_reasons"] == []
-        assert not any(x["team_only"] for x in data["steps"])
-        victim_rules = {r.id for r in core().compiled.rules if r.victim_informed}
-        assert not any(x["because"].removeprefix("rule ") in victim_rules
-                       for x in data["steps"])
+        assert set(data) == {"case", "as_of", "programmes", "closing", "steps", "plan"}
+        assert all(set(x) == {"what", "agency", "due"} for x in data["steps"])
 
 
 def test_subject_json_does_not_misstate_compliance(store_db):

@@ -49,7 +49,7 @@ def test_score_reads_stdin_json():
 def test_instruments_list_and_show():
     out = run_cli("instruments", "list", "--format", "json")
     assert out.returncode == 0
-    assert any(i["key"] == "ipv_intake@1.0" for i in json.loads(out.stdout))
+    assert {"ipv_intake@1.0", "ipv_intake@1.1"} <= {i["key"] for i in json.loads(out.stdout)}
     out = run_cli("instruments", "show", "ipv_intake", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     inst = load_ruleset("ipv_core").instrument
@@ -62,10 +62,11 @@ def test_instruments_list_and_show():
 def test_rules_list_show_validate_test():
     out = run_cli("rules", "list", "--format", "json")
     keys = {r["key"] for r in json.loads(out.stdout)}
-    assert {"ipv_core@2026.1", "ipv_nukus_pilot@2026.1"} <= keys
-    out = run_cli("rules", "show", "ipv_nukus_pilot")
-    assert out.returncode == 0 and "extends: ipv_core@2026.1" in out.stdout
-    assert "(from ipv_core@2026.1)" in out.stdout
+    assert {"ipv_core@2026.1", "ipv_nukus_pilot@2026.1", "ipv_core@2026.2",
+            "ipv_nukus_pilot@2026.2"} <= keys
+    out = run_cli("rules", "show", "ipv_nukus_pilot")          # the newest version
+    assert out.returncode == 0 and "extends: ipv_core@2026.2" in out.stdout
+    assert "(from ipv_core@2026.2)" in out.stdout
     out = run_cli("rules", "validate")
     assert out.returncode == 0 and out.stdout.count("ok  ") >= 2
     out = run_cli("rules", "test")
@@ -73,7 +74,7 @@ def test_rules_list_show_validate_test():
 
 
 def test_rules_test_fails_with_exit_6_when_an_expectation_is_wrong(tmp_path):
-    src = (EXAMPLES.parent / "rulesets" / "ipv_core-2026.1.yaml").read_text()
+    src = (EXAMPLES.parent / "rulesets" / "ipv_core-2026.2.yaml").read_text()
     broken = src.replace("ruleset: ipv_core", "ruleset: ipv_core_broken", 1)
     idx = broken.index("expect:")
     broken = broken[:idx] + broken[idx:].replace("level: ", "level: very_high #", 1)

@@ -202,34 +202,34 @@ def test_incident_and_order_commands(store_db):
     assert (i.type, i.severity, i.notes) == ("physical", 3, "slap")
 
     order = ("order", "add", "C1", "--by", "insp-1")
-    out = ok(invoke(store_db, *order, "--issued", "2023-05-01", "--condition", "no_contact"))
-    assert "2023-05-01 to 2023-05-31" in out
+    out = ok(invoke(store_db, *order, "--issued", "2023-02-01", "--condition", "no_contact"))
+    assert "2023-02-01 to 2023-03-03" in out
     old = int(out.split("#", 1)[1].split(" ", 1)[0])
     out = ok(invoke(store_db, *order, "--issued", "2025-01-10"))
     assert "2025-01-10 to 2026-01-10" in out
     new = int(out.split("#", 1)[1].split(" ", 1)[0])
     refused(invoke(store_db, *order, "--issued", "2025-01-10", "--days", "400"),
             "at most 365 days")
-    refused(invoke(store_db, *order, "--issued", "2023-05-01", "--days", "31"),
+    refused(invoke(store_db, *order, "--issued", "2023-02-01", "--days", "31"),
             "at most 30 days")
 
     extend = ("order", "extend")
-    assert "now expires on 2023-06-30" in ok(invoke(
-        store_db, *extend, str(old), "--on", "2023-05-25", "--reason", "still at risk"))
-    refused(invoke(store_db, *extend, str(old), "--on", "2023-06-10", "--reason", "again"),
+    assert "now expires on 2023-04-02" in ok(invoke(
+        store_db, *extend, str(old), "--on", "2023-02-25", "--reason", "still at risk"))
+    refused(invoke(store_db, *extend, str(old), "--on", "2023-03-10", "--reason", "again"),
             "may be extended 1 time")
     refused(invoke(store_db, *extend, str(new), "--on", "2025-06-01", "--reason", "risk"),
             "may be extended 0 time")
-    refused(invoke(store_db, "order", "violation", str(old), "--date", "2023-04-30",
+    refused(invoke(store_db, "order", "violation", str(old), "--date", "2023-01-31",
                    "--description", "called her"), "predates order")
     assert "violation #" in ok(invoke(store_db, "order", "violation", str(old), "--date",
-                                      "2023-05-02", "--description", "came to the house"))
+                                      "2023-02-02", "--description", "came to the house"))
 
     expiry = {o.id: o.expires_on for o in rows(store_db, ProtectionOrder)}
-    assert expiry == {old: D(2023, 6, 30), new: D(2026, 1, 10)}
+    assert expiry == {old: D(2023, 4, 2), new: D(2026, 1, 10)}
     assert [(e.order_id, e.previous_expiry, e.new_expiry) for e in rows(store_db, OrderExtension)
-            ] == [(old, D(2023, 5, 31), D(2023, 6, 30))]
-    assert [v.date for v in rows(store_db, OrderViolation)] == [D(2023, 5, 2)]
+            ] == [(old, D(2023, 3, 3), D(2023, 4, 2))]
+    assert [v.date for v in rows(store_db, OrderViolation)] == [D(2023, 2, 2)]
 
 
 # --- programmes and sessions -----------------------------------------------------------------
@@ -309,8 +309,8 @@ def test_referral_add_and_update(store_db):
 def test_refused_commands_leave_every_table_as_it_was(store_db):
     new_case(store_db)
     with unit_of_work(store_db) as s:
-        oid = R.add_order(s, "C1", D(2023, 5, 1), "insp-1").id
-        R.extend_order(s, oid, D(2023, 5, 20), "still at risk")
+        oid = R.add_order(s, "C1", D(2023, 2, 1), "insp-1").id
+        R.extend_order(s, oid, D(2023, 2, 20), "still at risk")
         eid = R.enroll(s, "C1", ICP, "Inson", START).id
         sid = R.record_session(s, eid, START, "attended_complied").id
         rid = R.add_referral(s, "C1", "police", "narcology", D(2023, 2, 1)).id
@@ -323,7 +323,7 @@ def test_refused_commands_leave_every_table_as_it_was(store_db):
     for args, message in [
         (("session", "record", str(eid), "--on", str(START), "--outcome", "unacceptable_absence"),
          "already has outcome 'attended_complied'"),
-        (("order", "extend", str(oid), "--on", "2023-06-10", "--reason", "again"),
+        (("order", "extend", str(oid), "--on", "2023-03-10", "--reason", "again"),
          "may be extended 1 time"),
         (("program", "enroll", "C1", ICP, "--provider", "Other", "--start", "2023-07-01"),
          "already enrolled"),

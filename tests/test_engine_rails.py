@@ -40,11 +40,11 @@ def test_memory_stays_flat_over_100k_evaluations():
 
 
 def test_a_changed_rule_set_loads_beside_the_old_one(tmp_path):
-    src = MINI_RULES.parents[2] / "rules" / "rulesets" / "ipv_core-2026.1.yaml"
+    src = MINI_RULES.parents[2] / "rules" / "rulesets" / "ipv_core-2026.2.yaml"
     old = load_path(src)
     doc = yaml.safe_load(src.read_text())
     doc["thresholds"]["moderate"] = 1
-    changed_path = tmp_path / "ipv_core-2026.1.yaml"
+    changed_path = tmp_path / "ipv_core-2026.2.yaml"
     changed_path.write_text(yaml.safe_dump(doc, allow_unicode=True))
     new = load_path(changed_path)
     assert old.key == new.key and old.compiled.name != new.compiled.name

@@ -57,3 +57,30 @@ def test_export_needs_a_key_and_a_new_folder(store_db, tmp_path, monkeypatch):
     (tmp_path / "taken").mkdir()
     out = cli(store_db, "research", "export", "--out", str(tmp_path / "taken"), "--key-file", str(key))
     assert out.returncode == 3 and "already exists" in out.stderr
+
+
+def test_an_export_feeds_back_into_research_score(store_db, tmp_path):
+    """The extract's assessments.csv scores again as it is: items from item_<id>, the month
+    as the date with --month-precision, the stored result beside the new one. Where no date
+    answer was cut to its month, the level is the one stored."""
+    assert cli(store_db, "demo-data", "--cases", "40", "--seed", "6").returncode == 0
+    key = tmp_path / "k"
+    key.write_text("a secret that stays with the exporter")
+    assert cli(store_db, "research", "export", "--out", str(tmp_path / "e"),
+               "--key-file", str(key)).returncode == 0
+    rows = read(tmp_path / "e" / "assessments.csv")
+    (ruleset,) = {r["ruleset"] for r in rows}
+    data, out = tmp_path / "e" / "assessments.csv", tmp_path / "again.csv"
+    plain = cli(store_db, "research", "score", "-r", ruleset, "--data", str(data), "-o", str(out))
+    assert plain.returncode == 3 and "--month-precision" in plain.stderr and not out.exists()
+    res = cli(store_db, "research", "score", "-r", ruleset, "--data", str(data), "-o", str(out),
+              "-q", "--month-precision")
+    assert res.returncode == 0, res.stderr
+    again = read(out)
+    assert [r["case"] for r in again] == [r["case"] for r in rows]
+    assert [r["input_computed_level"] for r in again] == [r["computed_level"] for r in rows]
+    undated = [r for r, a in zip(again, rows, strict=True)
+               if a["item_separation_date"] in ("", "none")]
+    assert len(undated) > 10
+    assert all(r["computed_level"] == r["input_computed_level"] and r["total"] == r["input_total"]
+               for r in undated)

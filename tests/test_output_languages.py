@@ -37,6 +37,7 @@ DATA_FILES = [p for folder in ("rules", "program_templates") for p in sorted(
 NOT_PROSE = re.compile("|".join([
     r"(?m)^  [a-z][a-z-]*(?=  |$)",          # a command's name in a list of commands
     r"\{[\w!]*\}", r"\[[\w|-]+\]",               # a placeholder; the choices of an option
+    r"\['[\w.-]*'(?:, '[\w.-]*')*\]",            # the codes a rule file may use, as it writes them
     r"`[^`\n]*`",                                # a key or command quoted as code
     r"gbv-risk(?: [a-z][a-z-]*)*", r"--?[a-z][\w-]*", r"\S*[\d_@/\\#$]\S*",
     r"\S+[.:]\S+"]))                              # a file name, a key: value, a version
@@ -48,6 +49,8 @@ def _sources(node, out: set[str]) -> None:
         for key, value in node.items():
             if key == "source" and isinstance(value, str):
                 out.add(" ".join(value.split()))
+            if key == "legal":              # an act cited as published, and where its date is from
+                out.update(" ".join(t.split()) for t in leaves(value))
             _sources(value, out)
     elif isinstance(node, list):
         for value in node:
@@ -180,7 +183,10 @@ def scenario(tmp: Path) -> list[tuple[list[str], int | None, str | None]]:
         "    when: {item: threat_to_kill, gte: 2}\n    then: {level_at_least: medium}\n")
     (tmp / "twice.yaml").write_text((tmp / "broken.yaml").read_text().replace("id: r2", "id: r1"))
     answers = yaml.safe_load(HIGH.read_text())["responses"]
+    from gbv_risk import load_ruleset  # every item needs a column: unanswered is unknown
+
     research = {"id": "A1", "date": "2026-05-20"} | {
+        i.id: "unknown" for i in load_ruleset("ipv_core").instrument.items} | {
         k: ("yes" if v is True else "no" if v is False else str(v)) for k, v in answers.items()}
     (tmp / "research.csv").write_text(",".join(research) + "\n" + ",".join(research.values()) + "\n")
     intake = "".join(f"{x}\n" for x in ["unknown"] * 40) + "y\n"
@@ -194,6 +200,8 @@ def scenario(tmp: Path) -> list[tuple[list[str], int | None, str | None]]:
         (["instruments", "show", "ipv_intake"], 0, None),
         (["rules", "list"], 0, None),
         (["rules", "show", "ipv_core"], 0, None),
+        (["rules", "legal"], 0, None),
+        (["rules", "legal", "--ruleset", "ipv_core"], 0, None),
         (["rules", "validate"], 0, None),
         (["rules", "validate", str(tmp / "bad.yaml")], None, None),
         (["rules", "validate", str(tmp / "broken.yaml")], None, None),

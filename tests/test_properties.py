@@ -154,7 +154,10 @@ def batch_view(result) -> dict:
             "flags": ",".join(result.flags), "intensity": a.intensity,
             "referrals": ",".join(a.referrals), "safety_steps": ",".join(a.safety_steps),
             "steps": ",".join(a.steps), "reassess_within_days": a.reassess_within_days,
-            "reassess_on": ",".join(a.reassess_on), "content_hash": result.content_hash}
+            "reassess_on": ",".join(a.reassess_on), "needs": ",".join(a.needs),
+            "content_hash": result.content_hash, "provisional": result.provisional,
+            "level_min": result.level_range[0], "level_max": result.level_range[1],
+            "unanswered": ",".join(result.unanswered)}
 
 
 def batch_rows(rs, assessments) -> list[dict]:
@@ -169,6 +172,7 @@ def batch_rows(rs, assessments) -> list[dict]:
         rec["reassess_within_days"] = None if days is None or str(days) == "<NA>" else int(days)
         if not isinstance(rec["intensity"], str):
             rec["intensity"] = None
+        rec["provisional"] = bool(rec["provisional"])
         rows.append({k: (int(v) if k.startswith("score_") or k == "total" else v)
                      for k, v in rec.items()})
     return rows
@@ -214,7 +218,9 @@ def assert_chunks_agree(rs, assessments, size: int) -> None:
 
 def typed(rs, frame):
     """The same answers as a researcher's typed DataFrame holds them: numbers as floats with
-    NaN, choices as a categorical, dates as datetime64 (no date and unknown both NaT)."""
+    NaN, choices as a categorical, dates as datetime64 with NaT for unknown. A datetime column
+    cannot say "no such date", so a column that does keeps its dates as timestamps beside
+    'none' in an object column."""
     import pandas as pd
 
     out = {}
@@ -222,8 +228,11 @@ def typed(rs, frame):
         col = frame[spec.id]
         if spec.type == "choice":
             out[spec.id] = col.astype("category")
+        elif spec.type == "date" and (col == "none").any():
+            stamps = pd.to_datetime(col.where(col != "none"))
+            out[spec.id] = stamps.astype(object).where(col != "none", "none")
         elif spec.type == "date":
-            out[spec.id] = pd.to_datetime(col.where(col != "none"))
+            out[spec.id] = pd.to_datetime(col)
         else:
             out[spec.id] = pd.to_numeric(col).astype(float)
     return pd.DataFrame(out)

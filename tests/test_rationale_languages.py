@@ -120,7 +120,7 @@ PLAIN_RULE = {
 
 
 def variant(tmp_path: Path, rationale) -> Path:
-    doc = {"ruleset": "local_variant", "version": "1", "extends": "ipv_core@2026.1",
+    doc = {"ruleset": "local_variant", "version": "1", "extends": "ipv_core@2026.2",
            "rules": [dict(PLAIN_RULE, rationale=rationale)]}
     path = tmp_path / "local_variant-1.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -183,7 +183,7 @@ def test_a_bad_rationale_in_a_file_names_its_place(tmp_path):
 def test_recommendation_reasons_stay_english_and_read_in_the_run_language():
     a, result = high_result()
     rs = load_ruleset("ipv_core")
-    recs = recommend(result, a.answers)
+    recs = recommend(result, rs.compiled)
     english = {r.programme: r.why for r in recs}
     core = next(r for r in recs if r.why.startswith("core programme"))
     assert core.why == f"core programme for {result.level} risk at " \
@@ -194,7 +194,7 @@ def test_recommendation_reasons_stay_english_and_read_in_the_run_language():
         return rs.compiled.labels[kind][code]["ru"]
 
     set_language("ru")
-    again = recommend(result, a.answers)
+    again = recommend(result, rs.compiled)
     assert {r.programme: r.why for r in again} == english   # kept language-neutral
     shown = next(r for r in again if r.programme == core.programme).text(label)
     assert label("levels", result.level) in shown

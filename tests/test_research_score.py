@@ -76,3 +76,92 @@ def test_an_unreadable_csv_is_named_and_writes_nothing(tmp_path, text, says):
     assert res.returncode == 3 and "Traceback" not in res.stderr
     assert str(src) in res.stderr and says in res.stderr
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["in.csv"]
+
+
+def score_cli(src, out, *options: str):
+    return run_cli("research", "score", "-r", "ipv_core", "--data", str(src), "-o", str(out),
+                   "-q", *options)
+
+
+def test_misnamed_or_missing_item_columns_are_refused_and_write_nothing(tmp_path):
+    """A renamed item column used to be read as 'unknown' on every row, and a frame with a
+    date column only scored every row low; both stop with exit 3, naming the columns, and
+    leave the output as it was."""
+    frame, _ = research_rows(20)
+    out = tmp_path / "out.csv"
+    out.write_text("an earlier result\n")
+    cases = {
+        "renamed.csv": (frame.rename(columns={"strangulation": "Strangulation"}),
+                        ["column Strangulation: not an item of ipv_intake",
+                         "close to strangulation", "no column for 1 item(s)",
+                         "--not-collected strangulation"]),
+        "dates.csv": (frame[["id", "date"]], [f"no column for {len(frame.columns) - 2} "
+                                              "item(s)", "prior_custody",
+                                              "victim_child_other_partner"]),
+    }
+    for name, (data, says) in cases.items():
+        data.to_csv(tmp_path / name, index=False)
+        res = score_cli(tmp_path / name, out)
+        assert res.returncode == 3 and "Traceback" not in res.stderr, res.stderr
+        assert f"{tmp_path / name}: the columns do not match the items" in res.stderr
+        for words in says:
+            assert words in res.stderr
+    assert out.read_text() == "an earlier result\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dates.csv", "out.csv", "renamed.csv"]
+
+
+def scored_part(path) -> pd.DataFrame:
+    got = pd.read_csv(path, keep_default_na=False, dtype=str)
+    return got[[c for c in got.columns if c not in ("id", "case", "district", "instrument")
+                and not c.startswith("input_") and c not in ("overridden", "provisional")]]
+
+
+def test_items_declared_not_collected_are_read_as_unknown(tmp_path):
+    frame, _ = research_rows(60)
+    gone = ["strangulation", "weapon_access"]
+    frame.drop(columns=gone).to_csv(tmp_path / "partial.csv", index=False)
+    frame.assign(**dict.fromkeys(gone, "unknown")).to_csv(tmp_path / "unknown.csv", index=False)
+    refused = score_cli(tmp_path / "partial.csv", tmp_path / "a.csv")
+    assert refused.returncode == 3 and "--not-collected strangulation,weapon_access" in \
+        refused.stderr
+    assert score_cli(tmp_path / "unknown.csv", tmp_path / "u.csv").returncode == 0
+    for i, option in enumerate((["--not-collected", "strangulation,weapon_access"],
+                                ["--not-collected", "weapon_access", "--not-collected",
+                                 "strangulation"])):
+        res = score_cli(tmp_path / "partial.csv", tmp_path / f"d{i}.csv", *option)
+        assert res.returncode == 0, res.stderr
+        assert scored_part(tmp_path / f"d{i}.csv").equals(scored_part(tmp_path / "u.csv"))
+    for data, option, says in (
+            ("partial.csv", "strangulation,weapon_acess",
+             ["weapon_acess is declared not collected but is not an item of ipv_intake@",
+              "closest: weapon_access"]),
+            ("unknown.csv", "strangulation",
+             ["strangulation is declared not collected, yet column strangulation holds it"])):
+        res = score_cli(tmp_path / data, tmp_path / "bad.csv", "--not-collected", option)
+        assert res.returncode == 3 and "Traceback" not in res.stderr
+        assert all(words in res.stderr for words in says), res.stderr
+        assert not (tmp_path / "bad.csv").exists()
+
+
+def test_the_exports_own_columns_feed_back_in_and_score_the_same(tmp_path):
+    """`research export` names items item_<id> and carries the stored result (level, total,
+    fired...): read back, the items count and the stored result sits beside the new one."""
+    frame, _ = research_rows(150)
+    rs = load_ruleset("ipv_core")
+    stored = {"case": "9ed150116b144e53", "district": "Nukus city",
+              "instrument": rs.instrument.key, "ruleset": "ipv_core@2026.1",
+              "content_hash": "890683fe", "level": "low", "computed_level": "low",
+              "overridden": False, "provisional": True, "total": 0, "fired": "",
+              **{f"score_{d}": 0 for d in rs.compiled.domains}}
+    exported = frame.rename(columns={i.id: f"item_{i.id}" for i in rs.instrument.items})
+    exported.assign(**stored).to_csv(tmp_path / "assessments.csv", index=False)
+    frame.to_csv(tmp_path / "original.csv", index=False)
+    for name in ("assessments", "original"):
+        res = score_cli(tmp_path / f"{name}.csv", tmp_path / f"{name}.scored.csv")
+        assert res.returncode == 0, res.stderr
+    again = pd.read_csv(tmp_path / "assessments.scored.csv", keep_default_na=False, dtype=str)
+    assert scored_part(tmp_path / "assessments.scored.csv").equals(
+        scored_part(tmp_path / "original.scored.csv"))
+    assert (again["input_level"] == "low").all() and (again["input_total"] == "0").all()
+    assert (again["input_ruleset"] == "ipv_core@2026.1").all()
+    assert (again["case"] == "9ed150116b144e53").all() and "item_strangulation" not in again

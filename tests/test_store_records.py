@@ -193,52 +193,52 @@ def test_incident_is_stored_and_bad_ones_refused(case_db):
 
 # --- protection orders -----------------------------------------------------------------------
 
-def test_order_issued_2023_lasts_30_days_extends_once_and_records_violations(case_db):
+def test_order_issued_early_2023_lasts_30_days_extends_once_and_records_violations(case_db):
     with unit_of_work(case_db) as s:
-        oid = R.add_order(s, "C1", D(2023, 5, 1), "insp-1", ["no_contact"]).id
+        oid = R.add_order(s, "C1", D(2023, 2, 1), "insp-1", ["no_contact"]).id
     with unit_of_work(case_db) as s:
         order = R.order_by_id(s, oid)
-        assert order.expires_on == D(2023, 5, 31) and order.conditions == ["no_contact"]
+        assert order.expires_on == D(2023, 3, 3) and order.conditions == ["no_contact"]
     with unit_of_work(case_db) as s:
-        assert R.extend_order(s, oid, D(2023, 5, 25), "still at risk").expires_on == D(2023, 6, 30)
+        assert R.extend_order(s, oid, D(2023, 2, 25), "still at risk").expires_on == D(2023, 4, 2)
     with unit_of_work(case_db) as s:
         [ext] = s.scalars(select(OrderExtension)).all()
         assert (ext.order_id, ext.extended_on, ext.previous_expiry, ext.new_expiry, ext.reason) == (
-            oid, D(2023, 5, 25), D(2023, 5, 31), D(2023, 6, 30), "still at risk")
+            oid, D(2023, 2, 25), D(2023, 3, 3), D(2023, 4, 2), "still at risk")
     with refused(case_db, r"may be extended 1 time") as s:
-        R.extend_order(s, oid, D(2023, 6, 20), "again")
+        R.extend_order(s, oid, D(2023, 3, 20), "again")
     with unit_of_work(case_db) as s:
-        assert R.order_by_id(s, oid).expires_on == D(2023, 6, 30)
+        assert R.order_by_id(s, oid).expires_on == D(2023, 4, 2)
     with unit_of_work(case_db) as s:
-        late = R.add_order(s, "C1", D(2023, 5, 1), "insp-1").id
-    with refused(case_db, "expired on 2023-05-31; issue a new order") as s:
-        R.extend_order(s, late, D(2023, 6, 1), "too late")
+        late = R.add_order(s, "C1", D(2023, 2, 1), "insp-1").id
+    with refused(case_db, "expired on 2023-03-03; issue a new order") as s:
+        R.extend_order(s, late, D(2023, 3, 4), "too late")
     with unit_of_work(case_db) as s:
-        R.add_violation(s, oid, D(2023, 5, 1), "came to the house")
+        R.add_violation(s, oid, D(2023, 2, 1), "came to the house")
     with refused(case_db, "predates order") as s:
-        R.add_violation(s, oid, D(2023, 4, 30), "called her")
+        R.add_violation(s, oid, D(2023, 1, 31), "called her")
     with refused(case_db, "no protection order #999") as s:
-        R.add_violation(s, 999, D(2023, 5, 2), "called her")
+        R.add_violation(s, 999, D(2023, 2, 2), "called her")
     with unit_of_work(case_db) as s:
         [v] = s.scalars(select(OrderViolation)).all()
-        assert (v.order_id, v.date, v.description) == (oid, D(2023, 5, 1), "came to the house")
+        assert (v.order_id, v.date, v.description) == (oid, D(2023, 2, 1), "came to the house")
 
 
 def test_order_length_follows_the_rule_in_force_on_the_issue_date(case_db):
     with unit_of_work(case_db) as s:
         oid = R.add_order(s, "C1", D(2025, 1, 10), "insp-1").id
-        # the day before and the day the one-year rule took effect
-        assert R.add_order(s, "C1", D(2024, 11, 30), "insp-1").expires_on == D(2024, 12, 30)
-        assert R.add_order(s, "C1", D(2024, 12, 1), "insp-1").expires_on == D(2025, 12, 1)
+        # the day before and the day the one-year rule took effect (2023-04-12, unconfirmed)
+        assert R.add_order(s, "C1", D(2023, 4, 11), "insp-1").expires_on == D(2023, 5, 11)
+        assert R.add_order(s, "C1", D(2023, 4, 12), "insp-1").expires_on == D(2024, 4, 11)
         # --days may shorten an order, never lengthen it
-        assert R.add_order(s, "C1", D(2023, 5, 1), "insp-1", days=10).expires_on == D(2023, 5, 11)
+        assert R.add_order(s, "C1", D(2023, 2, 1), "insp-1", days=10).expires_on == D(2023, 2, 11)
         assert R.add_order(s, "C1", D(2025, 1, 10), "insp-1", days=365).expires_on == D(2026, 1, 10)
     with unit_of_work(case_db) as s:
         assert R.order_by_id(s, oid).expires_on == D(2026, 1, 10)
     with refused(case_db, r"may be extended 0 time") as s:
         R.extend_order(s, oid, D(2025, 6, 1), "still at risk")
     with refused(case_db, "lasts at most 30 days") as s:
-        R.add_order(s, "C1", D(2023, 5, 1), "insp-1", days=31)
+        R.add_order(s, "C1", D(2023, 2, 1), "insp-1", days=31)
     with refused(case_db, "lasts at most 365 days") as s:
         R.add_order(s, "C1", D(2025, 1, 10), "insp-1", days=366)
 
@@ -246,24 +246,24 @@ def test_order_length_follows_the_rule_in_force_on_the_issue_date(case_db):
 def test_order_with_negative_days_is_refused(case_db):
     """An order cannot expire before it was issued."""
     with refused(case_db, None) as s:
-        R.add_order(s, "C1", D(2023, 5, 1), "insp-1", days=-5)
+        R.add_order(s, "C1", D(2023, 2, 1), "insp-1", days=-5)
 
 
 def test_order_extension_dated_before_the_order_was_issued_is_refused(case_db):
     with unit_of_work(case_db) as s:
-        oid = R.add_order(s, "C1", D(2023, 5, 1), "insp-1").id
+        oid = R.add_order(s, "C1", D(2023, 2, 1), "insp-1").id
     with refused(case_db, None) as s:
-        R.extend_order(s, oid, D(2023, 4, 1), "before the order existed")
+        R.extend_order(s, oid, D(2023, 1, 20), "before the order existed")
 
 
 def test_order_second_extension_in_the_same_unit_of_work_is_refused(case_db):
     """Use cases share the caller's session; the limit must hold within one unit of work too."""
     with unit_of_work(case_db) as s:
-        oid = R.add_order(s, "C1", D(2023, 5, 1), "insp-1").id
+        oid = R.add_order(s, "C1", D(2023, 2, 1), "insp-1").id
     with refused(case_db, "may be extended 1 time") as s:
-        order = R.extend_order(s, oid, D(2023, 5, 20), "first")
-        assert order.expires_on == D(2023, 6, 30)
-        R.extend_order(s, oid, D(2023, 5, 21), "second")
+        order = R.extend_order(s, oid, D(2023, 2, 20), "first")
+        assert order.expires_on == D(2023, 4, 2)
+        R.extend_order(s, oid, D(2023, 2, 21), "second")
 
 
 # --- assessments -----------------------------------------------------------------------------

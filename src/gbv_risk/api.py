@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from .assessment import Assessment, from_data, load_assessment
 from .cases import CaseOutcome, run_tests
 from .instrument import Instrument, available_instruments, load_instrument
 from .messages import _
-from .plan import Audience, Plan
+from .plan import Audience, Plan, Release
 from .plan import build_plan as _build_plan
 from .render.plans import Format, render_plan
 from .result import RiskResult
@@ -25,7 +26,7 @@ from .scoring import Engine
 from .scoring import score as _score
 
 __all__ = [
-    "Assessment", "CaseOutcome", "Instrument", "Plan", "RiskResult", "RuleSet",
+    "Assessment", "CaseOutcome", "Instrument", "Plan", "Release", "RiskResult", "RuleSet",
     "assessment_from_dict", "available_instruments", "available_rulesets", "build_plan",
     "load_assessment", "load_instrument", "load_ruleset", "plan_for", "render_plan", "score",
     "score_file", "test_ruleset", "validate_ruleset",
@@ -49,7 +50,11 @@ def score_file(path: str | Path, ruleset: RuleSet | str | None = None,
 
 
 def build_plan(result: RiskResult, ruleset: RuleSet | str | None = None,
-               audience: Audience = "team", lang: str = "en") -> Plan:
+               audience: Audience = "team", lang: str = "en",
+               releases: Iterable[Release] = (), *, has_order: bool = False) -> Plan:
+    """The team's plan, or the copy handed to the subject: only what he is to do, and of that
+    only what rests on nothing the victim said or is in ``releases`` (a professional's
+    decision, on the record). ``has_order``: a protection order is in force."""
     rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(
         ruleset or f"{result.ruleset}@{result.version}")
     if rs.compiled.content_hash != result.content_hash:
@@ -59,7 +64,7 @@ def build_plan(result: RiskResult, ruleset: RuleSet | str | None = None,
                                 "score again").format(
             ruleset=f"{result.ruleset}@{result.version}", scored_hash=result.content_hash[:12],
             loaded_hash=rs.compiled.content_hash[:12]))
-    return _build_plan(result, rs, audience, lang)
+    return _build_plan(result, rs, audience, lang, releases, has_order=has_order)
 
 
 def plan_for(assessment: Assessment, ruleset: RuleSet | str | None = None,

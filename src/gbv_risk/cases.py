@@ -66,7 +66,8 @@ def check(result: RiskResult, case: TestCase) -> list[str]:
         diff("derived", sorted(e.derived), result.derived)
     for name, got in (("flags", result.flags), ("referrals", result.actions.referrals),
                       ("safety_steps", result.actions.safety_steps), ("steps", result.actions.steps),
-                      ("reassess_on", result.actions.reassess_on)):
+                      ("reassess_on", result.actions.reassess_on),
+                      ("needs", result.actions.needs)):
         want = getattr(e, name)
         lacking = [x for x in want if x not in got]
         if lacking:

@@ -26,6 +26,9 @@ CODES: dict[str, str] = {
     "intensive": N_("intensive"),
     "referrals": N_("referrals"),
     "intensity": N_("intensity"),
+    # a release of a plan element to the subject's copy, or its withdrawal
+    "release": N_("release"),
+    "withdrawal": N_("withdrawal"),
     # case status
     "open": N_("open"),
     "closed": N_("closed"),
@@ -59,6 +62,9 @@ CODES: dict[str, str] = {
     "dynamic": N_("dynamic"),
     "yes": N_("yes"),
     "no": N_("no"),
+    # whether the day a legal rule took effect was confirmed in a source (rules legal)
+    "confirmed": N_("confirmed"),
+    "unconfirmed": N_("unconfirmed"),
     # programme session formats
     "group": N_("group"),
     "individual": N_("individual"),

@@ -1,32 +1,62 @@
 """The next-step plan of a case, built from a scored assessment.
 
-Two audiences read a plan. The team sees everything. The subject (the perpetrator) gets a
-plan that can be handed to him: it never repeats what the victim said, never names a reason
-that rests on her answers, and carries no victim-safety step, because a plan that echoes her
-words can put her in danger.
+Two audiences read a plan. The team sees everything, and for every element the sources it
+rests on. The subject (the perpetrator) gets a copy that can be handed to him. It is made by
+one filter, ``subject_copy``, that starts from nothing and lets through only what he is to do
+(referrals, programmes, the re-assessment date) and of that only what rests on nothing the
+victim said, unless a professional released it on the record. No level, reason, flag,
+safety step or team step ever reaches it, and what is left out leaves no trace beyond one
+neutral line, because a plan that echoes her words can put her in danger.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from .disclosure import Provenance, rests_on_victim
 from .messages import _
+from .programmes.assign import recommend
+from .programmes.catalogue import catalogue
 from .result import RiskResult
 from .rulesets import RuleSet
 from .summary import rationale_text
 
 Audience = Literal["team", "subject"]
+REASSESSMENT = "reassessment"
+
+
+class Release(BaseModel):
+    """A professional's decision, on the record, that the subject may see an element."""
+
+    model_config = ConfigDict(frozen=True)
+    element: str
+    reason: str
+    by: str
+    on: dt.date
 
 
 class PlanItem(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str
     label: str
-    kind: str                 # referral | safety | step | trigger | flag | reason
+    kind: str      # referral | programme | safety | step | trigger | flag | reason | need | work_on
     detail: str = ""
+    agency: str = ""                   # programmes: who delivers it
+    sources: tuple[str, ...] = ()      # team copy: what it rests on
+    release: Release | None = None     # team copy: released to the subject
+
+    @property
+    def element(self) -> str:
+        """Its id among the plan's elements, as ``plan release`` names it."""
+        return self.kind if self.kind == REASSESSMENT else f"{self.kind}:{self.id}"
+
+    @property
+    def for_subject(self) -> bool:
+        return not rests_on_victim(self.sources) or self.release is not None
 
 
 class Plan(BaseModel):
@@ -37,83 +67,153 @@ class Plan(BaseModel):
     assessment_date: dt.date
     ruleset: str
     content_hash: str
-    level: str | None
-    level_label: str | None
-    computed_level_label: str | None
-    override_reason: str | None
-    provisional: bool
-    level_range: tuple[str, str] | None
+    level: str | None = None
+    level_label: str | None = None
+    computed_level_label: str | None = None
+    override_reason: str | None = None
+    provisional: bool = False
+    level_range: tuple[str, str] | None = None
     level_range_labels: tuple[str, str] | None = None
-    intensity: str | None
-    intensity_label: str | None
-    reasons: list[PlanItem]
-    flags: list[PlanItem]
-    referrals: list[PlanItem]
-    safety_steps: list[PlanItem]
-    steps: list[PlanItem]
-    reassess_by: dt.date | None
-    reassess_on: list[PlanItem]
-    work_on: list[PlanItem]
-    withheld: int = 0         # reasons left out of a subject plan (count only)
+    intensity: str | None = None
+    intensity_label: str | None = None
+    reasons: list[PlanItem] = []
+    flags: list[PlanItem] = []
+    needs: list[PlanItem] = []
+    referrals: list[PlanItem] = []
+    programmes: list[PlanItem] = []
+    safety_steps: list[PlanItem] = []
+    steps: list[PlanItem] = []
+    reassess_by: dt.date | None = None
+    reassess_sources: tuple[str, ...] = ()
+    reassess_release: Release | None = None
+    reassess_on: list[PlanItem] = []
+    work_on: list[PlanItem] = []
+
+    @property
+    def reassess_for_subject(self) -> bool:
+        return not rests_on_victim(self.reassess_sources) or self.reassess_release is not None
+
+    @property
+    def held_back(self) -> list[PlanItem]:
+        """Team copy: what the subject's copy leaves out because it rests on what the victim
+        said, each with the element id a release names."""
+        out = [i for i in (*self.referrals, *self.programmes) if not i.for_subject]
+        if self.reassess_by and not self.reassess_for_subject:
+            out.append(PlanItem(id=REASSESSMENT, label=str(self.reassess_by), kind=REASSESSMENT,
+                                sources=self.reassess_sources))
+        return out
+
+
+# what a subject's copy may hold, field by field; everything else is the team's
+SUBJECT_FIELDS = {"audience", "lang", "subject", "assessment_date", "ruleset", "content_hash",
+                  "referrals", "programmes", "reassess_by"}
+SUBJECT_ITEM_FIELDS = {"id", "label", "kind", "agency"}
 
 
 def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
-               lang: str = "en") -> Plan:
-    team = audience == "team"
-    items = rs.instrument.by_id
-    # Rationales are written for the team and many rest on her answers: the subject's copy
-    # says what he must do and when, and leaves the reasons to his case worker.
+               lang: str = "en", releases: Iterable[Release] = (), *,
+               has_order: bool = False) -> Plan:
+    """The team's plan, or the subject's copy of it. ``releases``: elements a professional
+    released to the subject; ``has_order``: the case has a protection order in force."""
+    team = team_plan(result, rs, lang, releases, has_order=has_order)
+    return team if audience == "team" else subject_copy(team)
+
+
+def team_plan(result: RiskResult, rs: RuleSet, lang: str = "en",
+              releases: Iterable[Release] = (), *, has_order: bool = False) -> Plan:
+    c = rs.compiled
+    prov = Provenance(c, (f.id for f in result.fired))
+    released = {r.element: r for r in releases}
+    rules = {r.id: r for r in c.rules}
+
+    def listed(kind: str, outcome: str, ids: list[str], vocab: str) -> list[PlanItem]:
+        out = []
+        for i in ids:
+            item = PlanItem(id=i, label=c.label(vocab, i, lang), kind=kind,
+                            sources=prov.listed(outcome, i))
+            out.append(item.model_copy(update={"release": released.get(item.element)}))
+        return out
+
     reasons = []
-    for f in result.fired if team else ():
+    for f in result.fired:
         detail = (_("total {total}").format(total=result.total) if f.kind == "threshold"
                   else f.source)
         reasons.append(PlanItem(id=f.id, label=rationale_text(rs, f, lang), kind="reason",
-                                detail=detail))
-    withheld = 0 if team else len(result.fired)
-
-    def labelled(kind: str, ids: list[str], vocab: str) -> list[PlanItem]:
-        return [PlanItem(id=i, label=rs.compiled.label(vocab, i, lang), kind=kind) for i in ids]
-
-    work_on = []
-    for ch in result.level_changes if team else ():
-        item = items[ch.item]
-        if item.victim_sourced:      # her circumstances are not his intervention targets
-            continue
-        if rs.compiled.levels.index(ch.level) < rs.compiled.levels.index(result.computed_level):
-            work_on.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
-                                    detail=f"{ch.answer} -> {ch.if_answered}"))
-    referrals, steps = result.actions.referrals, result.actions.steps
-    if not team:   # the team's own steps are not his to see
-        referrals, steps = _subject_referrals(rs, result), []
-    subject_flags = [] if not team else labelled("flag", result.flags, "flags")
-    level_label = rs.compiled.label("levels", result.level, lang)
+                                detail=detail, sources=rules[f.id].sources if f.id in rules
+                                else ()))
+    a = result.actions
+    reassess = _merge(prov.ranked("reassess_days"), ("records",)) if a.reassess_by else ()
     return Plan(
-        audience=audience, lang=lang, subject=result.subject,
+        audience="team", lang=lang, subject=result.subject,
         assessment_date=result.assessment_date, ruleset=f"{result.ruleset}@{result.version}",
         content_hash=result.content_hash,
-        level=result.level if team else None, level_label=level_label if team else None,
-        computed_level_label=rs.compiled.label("levels", result.computed_level, lang) if team else None,
-        override_reason=result.override.reason if (team and result.override) else None,
-        provisional=result.provisional if team else False,
-        level_range=result.level_range if team else None,
-        level_range_labels=(tuple(rs.compiled.label("levels", x, lang) for x in result.level_range)
-                            if team and result.level_range else None),
-        intensity=result.actions.intensity,
-        intensity_label=(rs.compiled.label("intensities", result.actions.intensity, lang)
-                         if result.actions.intensity else None),
-        reasons=reasons, flags=subject_flags,
-        referrals=labelled("referral", referrals, "agencies"),
-        safety_steps=labelled("safety", result.actions.safety_steps, "safety_steps") if team else [],
-        steps=labelled("step", steps, "steps"),
-        reassess_by=result.actions.reassess_by,
-        reassess_on=labelled("trigger", result.actions.reassess_on, "triggers") if team else [],
-        work_on=work_on, withheld=withheld,
+        level=result.level, level_label=c.label("levels", result.level, lang),
+        computed_level_label=c.label("levels", result.computed_level, lang),
+        override_reason=result.override.reason if result.override else None,
+        provisional=result.provisional, level_range=result.level_range,
+        level_range_labels=tuple(c.label("levels", x, lang) for x in result.level_range),
+        intensity=a.intensity,
+        intensity_label=c.label("intensities", a.intensity, lang) if a.intensity else None,
+        reasons=reasons, flags=listed("flag", "flag", result.flags, "flags"),
+        needs=listed("need", "need", a.needs, "needs"),
+        referrals=listed("referral", "referral", a.referrals, "agencies"),
+        programmes=_programmes(result, rs, lang, released, has_order),
+        safety_steps=listed("safety", "safety", a.safety_steps, "safety_steps"),
+        steps=listed("step", "step", a.steps, "steps"),
+        reassess_by=a.reassess_by, reassess_sources=reassess,
+        reassess_release=released.get(REASSESSMENT),
+        reassess_on=listed("trigger", "reassess_on", a.reassess_on, "triggers"),
+        work_on=_work_on(result, rs, lang),
     )
 
 
-def _subject_referrals(rs: RuleSet, result: RiskResult) -> list[str]:
-    """Referrals that follow from rules resting on nothing the victim said."""
-    safe = {f.id for f in result.fired if not f.victim_informed}
-    referrals = {str(o.value) for rule in rs.compiled.rules if rule.id in safe
-                 for o in rule.outcomes if o.kind == "referral"}
-    return [r for r in result.actions.referrals if r in referrals]
+def subject_copy(team: Plan) -> Plan:
+    """The copy handed to the subject, built from nothing: only what he is asked to do, and
+    of that only what rests on no victim source or was released to him."""
+
+    def keep(items: list[PlanItem]) -> list[PlanItem]:
+        return [PlanItem(id=i.id, label=i.label, kind=i.kind, agency=i.agency)
+                for i in items if i.for_subject]
+
+    return Plan(audience="subject", lang=team.lang, subject=team.subject,
+                assessment_date=team.assessment_date, ruleset=team.ruleset,
+                content_hash=team.content_hash, referrals=keep(team.referrals),
+                programmes=keep(team.programmes),
+                reassess_by=team.reassess_by if team.reassess_for_subject else None)
+
+
+def _programmes(result: RiskResult, rs: RuleSet, lang: str, released: dict[str, Release],
+                has_order: bool) -> list[PlanItem]:
+    cat = catalogue()
+
+    def label(kind: str, code: str) -> str:
+        return rs.compiled.label(kind, code, lang)
+
+    out = []
+    for r in recommend(result, rs.compiled, has_order=has_order):
+        prog = cat[r.programme]
+        out.append(PlanItem(id=r.programme, label=prog.title.get(lang), kind="programme",
+                            detail=r.text(label), agency=label("agencies", r.provider_type),
+                            sources=r.sources, release=released.get(r.element)))
+    return out
+
+
+def _work_on(result: RiskResult, rs: RuleSet, lang: str) -> list[PlanItem]:
+    """Dynamic items whose change would lower the level: what the programmes can work on.
+    Her circumstances are not his intervention targets, so items she answered are left out."""
+    items = rs.instrument.by_id
+    levels = rs.compiled.levels
+    out = []
+    for ch in result.level_changes:
+        item = items[ch.item]
+        if item.victim_sourced:
+            continue
+        if levels.index(ch.level) < levels.index(result.computed_level):
+            out.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
+                                detail=f"{ch.answer} -> {ch.if_answered}",
+                                sources=(item.source.value,)))
+    return out
+
+
+def _merge(*parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted({s for p in parts for s in p}))

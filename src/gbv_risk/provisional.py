@@ -1,25 +1,29 @@
 """Bounding the level over the answers nobody could give.
 
 Missing answers are not guessed. The level is computed on what is known; then every way of
-completing the unanswered items is considered (exactly, on the plain evaluator) to give the
-best and worst case and the items that could move the level. A monotone rule set needs only
-its two extreme completions. When the completions are too many to try, the range is the full
-scale, marked as not exact, rather than a range that might be wrong.
+answering some or all of the unanswered items is considered (an item left open stays
+unanswered, as it is now), giving the range of levels the assessment can still show, and the
+smallest sets of unanswered items whose answers can move the level (``decisive``). A monotone
+rule set needs only its top completion for the range. When a non-monotone rule set has too
+many completions to try, the range is the full scale, marked as not exact, rather than a range
+that might be wrong. The batch path (``engine.batch_provisional``) computes the same range.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from .engine import ir
 from .engine.aggregate import level_of
-from .engine.features import build_fact
+from .engine.expr import holds
+from .engine.features import answer_points, build_fact
 from .engine.reference import evaluate
 
-MAX_COMPLETIONS = 4096
+MAX_COMPLETIONS = 4096      # completions tried for the range of a non-monotone rule set
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,13 @@ class Bounds:
     low: int
     high: int
     exact: bool
-    decisive: tuple[str, ...]
+    decisive_sets: tuple[tuple[str, ...], ...] = ()
+    decisive_exact: bool = True
+
+    @property
+    def decisive(self) -> tuple[str, ...]:
+        """Every item of some decisive set, in the order the sets first name them."""
+        return tuple(dict.fromkeys(m for s in self.decisive_sets for m in s))
 
 
 def _constants(rs: ir.CompiledRuleSet, field: str) -> set[int]:
@@ -48,8 +58,25 @@ def _constants(rs: ir.CompiledRuleSet, field: str) -> set[int]:
     return out
 
 
+def date_offsets(rs: ir.CompiledRuleSet, spec: ir.ItemSpec) -> list[int]:
+    """Days before the assessment date that together reach every outcome a date can give,
+    from the oldest (least risk) to the most recent."""
+    days = {0}
+    for c in _constants(rs, ir.days_field(spec.id)):
+        days |= {max(c, 0), c + 1}
+    days.add(max(days) + 1)
+    return sorted(days, reverse=True)
+
+
 def candidates(rs: ir.CompiledRuleSet, spec: ir.ItemSpec, asof: dt.date) -> list[Any]:
     """Values that together reach every distinct outcome the item can produce."""
+    if spec.type == "date":
+        return [asof - dt.timedelta(days=d) for d in reversed(date_offsets(rs, spec))]
+    return value_candidates(rs, spec)
+
+
+def value_candidates(rs: ir.CompiledRuleSet, spec: ir.ItemSpec) -> list[Any]:
+    """``candidates`` of an item that is not a date (they do not depend on the day)."""
     if spec.type == "yes_no":
         return [0, 1]
     if spec.type == "choice":
@@ -63,24 +90,64 @@ def candidates(rs: ir.CompiledRuleSet, spec: ir.ItemSpec, asof: dt.date) -> list
         if any(w.item == spec.id for w in rs.weights):
             pts |= set(range(spec.min, spec.max + 1, max(1, (spec.max - spec.min) // 30)))
         return sorted(p for p in pts if spec.min <= p <= spec.max)
-    days = {0}
-    for c in _constants(rs, ir.days_field(spec.id)):
-        days |= {max(c, 0), c + 1}
-    days.add(max(days) + 1)
-    return [asof - dt.timedelta(days=d) for d in sorted(days)]
+    raise ValueError(f"{spec.id}: a date's candidates depend on the assessment date")
 
 
-_RELEVANT: dict[str, frozenset[str]] = {}
+def options(rs: ir.CompiledRuleSet, spec: ir.ItemSpec, asof: dt.date) -> list[Any]:
+    """``candidates`` from least to most risk (a date's run from the most recent)."""
+    o = candidates(rs, spec, asof)
+    return o[::-1] if spec.type == "date" else o
+
+
+def _fields_read(e: ir.Expr, into: set[str]) -> None:
+    if isinstance(e, (ir.Cmp, ir.Present, ir.Absent)):
+        into.add(e.field)
+    elif isinstance(e, (ir.And, ir.Or)):
+        for p in e.parts:
+            _fields_read(p, into)
+
+
+_READ: dict[tuple[str, bool], frozenset[str]] = {}
+
+
+def _items_read(rs: ir.CompiledRuleSet, with_plan: bool) -> frozenset[str]:
+    key = (rs.name, with_plan)
+    if key not in _READ:
+        fields: set[str] = set()
+        for r in rs.rules:
+            if with_plan or r.phase != rs.plan_phase:
+                _fields_read(r.cond, fields)
+        for cf in rs.counts:
+            for p in cf.parts:
+                _fields_read(p, fields)
+        items = {w.item for w in rs.weights}
+        items |= {s.id for s in rs.items
+                  if ir.item_field(s.id) in fields or ir.days_field(s.id) in fields}
+        _READ[key] = frozenset(items)
+    return _READ[key]
 
 
 def relevant_items(rs: ir.CompiledRuleSet) -> frozenset[str]:
     """Items whose answer any level rule, count or weight reads; the others cannot move it."""
-    if rs.name not in _RELEVANT:
-        fields: set[str] = set()
+    return _items_read(rs, with_plan=False)
+
+
+def action_items(rs: ir.CompiledRuleSet) -> frozenset[str]:
+    """Items whose answer any rule at all reads (plan rules too): the others change nothing."""
+    return _items_read(rs, with_plan=True)
+
+
+_TESTS: dict[str, dict[str, list[ir.Expr]]] = {}
+
+
+def _tests(rs: ir.CompiledRuleSet) -> dict[str, list[ir.Expr]]:
+    """Per field, the tests of it that level rules and counts make."""
+    if rs.name not in _TESTS:
+        out: dict[str, list[ir.Expr]] = {}
 
         def go(e: ir.Expr) -> None:
             if isinstance(e, (ir.Cmp, ir.Present, ir.Absent)):
-                fields.add(e.field)
+                out.setdefault(e.field, []).append(e)
             elif isinstance(e, (ir.And, ir.Or)):
                 for p in e.parts:
                     go(p)
@@ -91,65 +158,86 @@ def relevant_items(rs: ir.CompiledRuleSet) -> frozenset[str]:
         for cf in rs.counts:
             for p in cf.parts:
                 go(p)
-        items = {w.item for w in rs.weights}
-        for s in rs.items:
-            if ir.item_field(s.id) in fields or ir.days_field(s.id) in fields:
-                items.add(s.id)
-        _RELEVANT[rs.name] = frozenset(items)
-    return _RELEVANT[rs.name]
+        _TESTS[rs.name] = out
+    return _TESTS[rs.name]
 
 
-def _level(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date) -> int:
+_LEVEL_VALUES: dict[tuple[str, str], tuple[Any, ...]] = {}
+
+
+def level_values(rs: ir.CompiledRuleSet, spec: ir.ItemSpec) -> tuple[Any, ...]:
+    """The answers worth trying for the level, as the item's field holds them (days before
+    the assessment for a date), from least to most risk: of answers that every level test
+    and weight treats alike only the riskiest, and none treated as leaving it unanswered.
+    Each way of answering then counts, so exact ranges reach further (a yes/no item that
+    rules only test for yes has one answer to try, not two)."""
+    key = (rs.name, spec.id)
+    if key not in _LEVEL_VALUES:
+        dated = spec.type == "date"
+        values = date_offsets(rs, spec) if dated else value_candidates(rs, spec)
+        field = ir.days_field(spec.id) if dated else ir.item_field(spec.id)
+        tests = _tests(rs).get(field, [])
+        weights = [w for w in rs.weights if w.item == spec.id]
+
+        def seen_as(v: Any) -> tuple:
+            fact = {} if v is None else {field: v}
+            return (tuple(holds(t, fact) for t in tests),
+                    tuple(answer_points(w, v) for w in weights))
+
+        last = {seen_as(v): i for i, v in enumerate(values)}
+        keep = sorted(i for sig, i in last.items() if sig != seen_as(None))
+        _LEVEL_VALUES[key] = tuple(values[i] for i in keep)
+    return _LEVEL_VALUES[key]
+
+
+def level_options(rs: ir.CompiledRuleSet, spec: ir.ItemSpec, asof: dt.date) -> list[Any]:
+    """``level_values`` as answers (dates as dates)."""
+    values = level_values(rs, spec)
+    if spec.type == "date":
+        return [asof - dt.timedelta(days=d) for d in values]
+    return list(values)
+
+
+def level_at(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date) -> int:
     return level_of(rs, evaluate(rs, build_fact(rs, answers, asof), level_only=True))
+
+
+def open_items(rs: ir.CompiledRuleSet, missing: list[str], asof: dt.date) -> dict[str, list]:
+    """The unanswered items that can move the level, each with its answers worth trying,
+    from least risk."""
+    relevant = relevant_items(rs)
+    out = {m: level_options(rs, rs.item(m), asof) for m in missing if m in relevant}
+    return {m: o for m, o in out.items() if o}
+
+
+def completions(opts: dict[str, list]) -> int:
+    """How many ways there are to answer some or all of the open items."""
+    return math.prod(len(o) + 1 for o in opts.values())
 
 
 def bounds(rs: ir.CompiledRuleSet, answers: dict[str, Any], asof: dt.date,
            missing: list[str]) -> Bounds:
-    if not missing:
-        lvl = _level(rs, answers, asof)
-        return Bounds(lvl, lvl, True, ())
-    relevant = relevant_items(rs)
-    missing = [m for m in missing if m in relevant]     # nothing reads the others
-    if not missing:
-        lvl = _level(rs, answers, asof)
-        return Bounds(lvl, lvl, True, ())
-    specs = [rs.item(m) for m in missing]
-    options = [candidates(rs, s, asof) for s in specs]
-    # candidates run from least to most risk; a date's run from most recent, so reverse it
-    options = [o[::-1] if s.type == "date" else o for s, o in zip(specs, options, strict=True)]
+    from .decisive import minimal_sets, minimal_sets_of
+
+    known = level_at(rs, answers, asof)
+    opts = open_items(rs, missing, asof)
+    if not opts:
+        return Bounds(known, known, True)
     if rs.monotone:
-        return _monotone_bounds(rs, answers, asof, missing, options)
-    total = 1
-    for o in options:
-        total *= len(o)
-    if total > MAX_COMPLETIONS:
-        return Bounds(0, len(rs.levels) - 1, False, tuple(missing))
+        high = level_at(rs, {**answers, **{m: o[-1] for m, o in opts.items()}}, asof)
+        if high == known:
+            return Bounds(known, known, True)
+        sets, exact = minimal_sets(rs, answers, asof, opts, known)
+        return Bounds(known, high, True, sets, exact)
+    if completions(opts) > MAX_COMPLETIONS:
+        sets, exact = minimal_sets(rs, answers, asof, opts, known)
+        return Bounds(0, len(rs.levels) - 1, False, sets, exact)
+    names = list(opts)
     seen: dict[tuple, int] = {}
-    for combo in itertools.product(*options):
-        filled = dict(answers)
-        filled.update(zip(missing, combo, strict=True))
-        seen[combo] = _level(rs, filled, asof)
-    levels = set(seen.values())
-    decisive = []
-    for i, name in enumerate(missing):
-        groups: dict[tuple, set[int]] = {}
-        for combo, lvl in seen.items():
-            groups.setdefault(combo[:i] + combo[i + 1:], set()).add(lvl)
-        if any(len(g) > 1 for g in groups.values()):
-            decisive.append(name)
-    return Bounds(min(levels), max(levels), True, tuple(decisive))
-
-
-def _monotone_bounds(rs, answers, asof, missing, options) -> Bounds:
-    lows = {m: o[0] for m, o in zip(missing, options, strict=True)}
-    highs = {m: o[-1] for m, o in zip(missing, options, strict=True)}
-    low = _level(rs, {**answers, **lows}, asof)
-    high = _level(rs, {**answers, **highs}, asof)
-    decisive = []
-    if low != high:
-        for m in missing:
-            up = _level(rs, {**answers, **lows, m: highs[m]}, asof)
-            down = _level(rs, {**answers, **highs, m: lows[m]}, asof)
-            if up != low or down != high:
-                decisive.append(m)
-    return Bounds(low, high, True, tuple(decisive))
+    for combo in itertools.product(*([None, *o] for o in opts.values())):
+        filled = {**answers, **dict(zip(names, combo, strict=True))}
+        seen[combo] = level_at(rs, filled, asof)
+    moved = [tuple(m for m, v in zip(names, c, strict=True) if v is not None)
+             for c, lvl in seen.items() if lvl != known]
+    return Bounds(min(seen.values()), max(seen.values()), True,
+                  minimal_sets_of(moved, names), True)

@@ -3,19 +3,23 @@ against the instrument, compile. Every problem of the whole chain is reported to
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from .assessment import parse_answer
-from .dsl.compile import compile_ruleset
+from .dsl.compile import Compiler, compile_ruleset
 from .dsl.loader import Effective, default_for_instrument, find_ruleset, resolve, shipped_rulesets
-from .dsl.schema import TestCase
+from .dsl.schema import DEFAULT_INTENSITIES, DEFAULT_LEVELS, TestCase
 from .engine.ir import CompiledRuleSet
-from .errors import DefinitionError, NotFoundError, Problem
+from .errors import DefinitionError, GbvRiskError, NotFoundError, Problem
 from .instrument import Instrument, load_instrument
 from .messages import _
 from .yamlio import locate
+
+_LINE = re.compile(r"\(line (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,14 @@ class RuleSet:
         return self.effective.file.tests
 
 
-def _check_tests(eff: Effective, inst: Instrument, rs: CompiledRuleSet) -> list[Problem]:
+def _check_tests(eff: Effective, inst: Instrument, rs: CompiledRuleSet | None) -> list[Problem]:
+    """The embedded tests against the instrument and the rule set; ``rs`` is None when the
+    rule set did not compile, and then its levels and rule ids are read from the file."""
     problems = []
-    rule_ids = set(rs.info)
-    for i, case in enumerate(eff.file.tests):
-        where = locate(eff.raw, ("tests", i))
+    levels, intensities, rule_ids = _test_targets(eff, rs)
+    rows = eff.test_rows if eff.test_rows is not None else range(len(eff.file.tests))
+    for row, case in zip(rows, eff.file.tests, strict=True):
+        where = locate(eff.raw, ("tests", row))
         for k, v in case.responses.items():
             item = inst.by_id.get(k)
             if item is None:
@@ -51,35 +58,103 @@ def _check_tests(eff: Effective, inst: Instrument, rs: CompiledRuleSet) -> list[
                     name=repr(case.name), item=k, reason=why)))
         e = case.expect
         for lvl in (e.level, e.computed_level):
-            if lvl is not None and lvl not in rs.levels:
+            if lvl is not None and lvl not in levels:
                 problems.append(Problem(eff.source, where, _("test {name}: unknown level {level}").format(
                     name=repr(case.name), level=repr(lvl))))
         for rid in (*e.fired, *e.not_fired):
-            if rid not in rule_ids:
+            if rule_ids is not None and rid not in rule_ids:
                 problems.append(Problem(eff.source, where, _("test {name}: no rule {rule}").format(
                     name=repr(case.name), rule=repr(rid))))
-        if e.intensity is not None and e.intensity not in rs.intensities:
+        if e.intensity is not None and e.intensity not in intensities:
             problems.append(Problem(eff.source, where,
                                     _("test {name}: unknown intensity {intensity}").format(
                                         name=repr(case.name), intensity=repr(e.intensity))))
     return problems
 
 
+def _test_targets(eff: Effective, rs: CompiledRuleSet | None
+                  ) -> tuple[tuple[str, ...], tuple[str, ...], set[str] | None]:
+    """Levels, intensities and rule ids a test may name (None: the rules could not be read,
+    so no id can be said to be missing)."""
+    if rs is not None:
+        return rs.levels, rs.intensities, set(rs.info)
+    f = eff.file
+    ids = {r.id for r in f.rules} | {f"threshold.{lvl}" for lvl in f.thresholds}
+    return (tuple(f.levels or DEFAULT_LEVELS), tuple(f.intensities or DEFAULT_INTENSITIES),
+            None if eff.unchecked.all_rules else ids | eff.unchecked.rules)
+
+
 def load_path(path: Path | str) -> RuleSet:
+    """Load and check a rule set; DefinitionError lists every problem of every stage whose
+    checks could still run, in the order of the file."""
     eff = resolve(path)
-    ref = eff.file.instrument
-    try:
-        inst = load_instrument(ref)
-    except NotFoundError as exc:
-        raise DefinitionError(_("{source}: bad instrument").format(source=eff.source), [
-            Problem(eff.source, locate(eff.raw, ("instrument",)) or "instrument", exc.message)
-        ]) from None
-    compiled = compile_ruleset(eff, inst)
-    problems = _check_tests(eff, inst, compiled)
-    if problems:
-        raise DefinitionError(_("{source}: invalid embedded tests").format(source=eff.source),
-                              problems)
+    problems = list(eff.problems)
+    compiled = inst = None
+    if not eff.complete:
+        problems.append(Problem(eff.source, locate(eff.raw, ("extends",)) or "extends", _(
+            "weights, thresholds, rules and embedded tests not checked: the rule set it "
+            "extends could not be loaded")))
+    else:
+        inst, why = _instrument(eff)
+        problems += why
+        if inst is None:
+            problems += _checks_without_instrument(eff)
+        else:
+            try:
+                compiled = compile_ruleset(eff, inst)
+            except DefinitionError as exc:
+                problems += exc.problems
+            problems += _check_tests(eff, inst, compiled)
+    if problems or compiled is None or inst is None:
+        problems = ordered(problems, eff)
+        raise DefinitionError(_("{file}: invalid rule set ({count} problem(s))").format(
+            file=eff.source, count=len(problems)), problems)
     return RuleSet(compiled, eff, inst, Path(path))
+
+
+def _instrument(eff: Effective) -> tuple[Instrument | None, list[Problem]]:
+    """The instrument the rule set reads, or the problems of loading it (none when the file
+    names none: that is reported already)."""
+    ref = eff.file.instrument
+    if ref is None:
+        return None, []
+    try:
+        return load_instrument(ref), []
+    except GbvRiskError as exc:     # not found, or its own file is broken
+        where = locate(eff.raw, ("instrument",)) or "instrument"
+        return None, exc.problems or [Problem(eff.source, where, exc.message)]
+
+
+def _checks_without_instrument(eff: Effective) -> list[Problem]:
+    """What can be checked with no instrument (levels, thresholds, actions), and one line
+    saying what cannot."""
+    c = Compiler(eff, cast(Instrument, None))   # these checks never read the instrument
+    c.check_vocab()
+    c.thresholds()
+    for r in eff.file.rules:
+        if r.id not in eff.unchecked.actions:
+            c.check_actions(r, False)
+    where = locate(eff.raw, ("instrument",)) or "instrument"
+    return [*c.problems, Problem(eff.source, where, _(
+        "weights, conditions, derived facts and embedded tests not checked: the instrument "
+        "could not be loaded"))]
+
+
+def ordered(problems: list[Problem], eff: Effective) -> list[Problem]:
+    """Each problem once, the validated file's first, then by line; a problem placed by a
+    top-level key alone ("thresholds", "rules") sorts at that key's line."""
+    unique = list(dict.fromkeys(problems))
+    files = list(dict.fromkeys([eff.source, *(p.file for p in unique)]))
+    lines = getattr(eff.raw, "lines", {})
+
+    def key(p: Problem) -> tuple[int, int]:
+        m = _LINE.search(p.location)
+        if m:
+            return files.index(p.file), int(m.group(1))
+        top = re.split(r"[.\[ ]", p.location, maxsplit=1)[0]
+        return files.index(p.file), lines.get(top, 0) if p.file == eff.source else 0
+
+    return sorted(unique, key=key)
 
 
 @lru_cache(maxsize=32)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from .assessment import Assessment
+from .could_add import Additions, could_add
 from .engine import ir
 from .engine.aggregate import aggregate, level_of
 from .engine.features import build_fact, contributions
@@ -13,7 +14,15 @@ from .engine.reference import evaluate as reference_evaluate
 from .errors import AssessmentError, Problem
 from .messages import _
 from .provisional import bounds, candidates
-from .result import Actions, Contribution, FiredRule, LevelChange, OverrideRecord, RiskResult
+from .result import (
+    Actions,
+    Contribution,
+    CouldAdd,
+    FiredRule,
+    LevelChange,
+    OverrideRecord,
+    RiskResult,
+)
 from .rulesets import RuleSet, default_ruleset_for, load_ruleset
 
 Engine = Literal["durable", "reference"]
@@ -59,7 +68,9 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
         fact[ir.OVERRIDE] = rs.levels.index(a.override.level)
     fired = fired_rules(rs, fact, engine)
     out = aggregate(rs, fired)
-    b = bounds(rs, a.answers, a.date, a.unanswered if bound else [])
+    open_items = a.unanswered if bound else []
+    b = bounds(rs, a.answers, a.date, open_items)
+    adds = could_add(rs, a.answers, a.date, open_items, fact.get(ir.OVERRIDE), out)
     levels = rs.levels
     final = out.level
     override = None
@@ -90,6 +101,8 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
         provisional=b.low != b.high or not b.exact,
         level_range=(levels[b.low], levels[b.high]), range_exact=b.exact,
         unanswered=a.unanswered, decisive_unanswered=list(b.decisive),
+        decisive_sets=[list(s) for s in b.decisive_sets], decisive_exact=b.decisive_exact,
+        could_add=_could_add_of(rs, adds) if bound else None,
         scores={d: fact[ir.score_field(d)] for d in rs.domains}, total=fact[ir.TOTAL],
         fired=[FiredRule(id=i, rationale=info[i].rationale, source=info[i].source,
                          kind=info[i].kind, victim_informed=i in victim) for i in out.fired],
@@ -97,11 +110,16 @@ def score(a: Assessment, ruleset: RuleSet | str | None = None, *,
         actions=Actions(intensity=None if out.intensity is None else rs.intensities[out.intensity],
                         referrals=out.referrals, safety_steps=out.safety_steps, steps=out.steps,
                         reassess_within_days=out.reassess_days, reassess_by=reassess_by,
-                        reassess_on=out.reassess_on),
+                        reassess_on=out.reassess_on, needs=out.needs),
         contributions=[Contribution(item=i, domain=d, answer=_answer_text(specs[i], a.answers[i]),
                                     points=p) for i, d, p in contributions(rs, a.answers)],
         level_changes=level_changes(rs, a) if explain else [],
     )
+
+
+def _could_add_of(rs: ir.CompiledRuleSet, adds: Additions) -> CouldAdd:
+    return CouldAdd(intensity=None if adds.intensity is None else rs.intensities[adds.intensity],
+                    reassess_within_days=adds.reassess_days, exact=adds.exact, **adds.lists)
 
 
 def level_changes(rs: ir.CompiledRuleSet, a: Assessment) -> list[LevelChange]:

@@ -20,6 +20,74 @@ def rationale_text(rs: RuleSet, f: FiredRule, lang: str) -> str:
     return rs.compiled.rationale(f.id, lang, f.rationale)
 
 
+SETS_SHOWN = 10      # decisive sets printed; the JSON output has them all
+
+
+def decisive_lines(r: RiskResult) -> list[str]:
+    """The smallest sets of unanswered items whose answers could change the level, one set a
+    line (items of a set joined by +), or the items alone for a result stored before sets."""
+    if not r.decisive_sets:
+        if not r.decisive_unanswered:
+            return []
+        return ["  " + _("answer these to settle it: {items}").format(
+            items=", ".join(r.decisive_unanswered))]
+    out = ["  " + _("any one of these sets of answers could change the level:")]
+    out += ["    - " + " + ".join(s) for s in r.decisive_sets[:SETS_SHOWN]]
+    if len(r.decisive_sets) > SETS_SHOWN:
+        out.append("    " + _("... and {count} more such sets (--format json lists them "
+                              "all)").format(count=len(r.decisive_sets) - SETS_SHOWN))
+    if not r.decisive_exact:
+        out.append("  " + _("(there may be other such sets: too many unanswered items to try "
+                            "every combination)"))
+    return out
+
+
+def unanswered_line(r: RiskResult) -> str:
+    """Unanswered items that cannot move the level: whether they could still add actions."""
+    items = ", ".join(r.unanswered)
+    if r.could_add is None:          # stored before what they could add was worked out
+        return _("Unanswered: {items} (none of them could change the level)").format(
+            items=items)
+    if r.could_add.empty:
+        return _("Unanswered: {items} (none of them could change the level or add an "
+                 "action)").format(items=items)
+    return _("Unanswered: {items} (they cannot change the level, but their answers could "
+             "add actions)").format(items=items)
+
+
+def could_add_lines(r: RiskResult, rs: RuleSet, lang: str) -> list[str]:
+    """What answers to the unanswered items could add to the actions and red flags."""
+    c = r.could_add
+    if c is None or c.empty:
+        return []
+
+    def names(kind: str, codes: list[str]) -> str:
+        return ", ".join(rs.compiled.label(kind, x, lang) for x in codes)
+
+    out = [_("What the unanswered items could add, depending on their answers:") if c.exact
+           else _("What the unanswered items might add (too many combinations to try them "
+                  "all, so some of these may not be possible):")]
+    if c.flags:
+        out.append("  " + _("Red flags: {flags}").format(flags=names("flags", c.flags)))
+    if c.intensity:
+        out.append("  " + _("Programme intensity up to {intensity}").format(
+            intensity=rs.compiled.label("intensities", c.intensity, lang)))
+    for codes, kind, text in (
+            (c.referrals, "agencies", _("Referrals: {agencies}")),
+            (c.needs, "needs", _("Needs: {needs}")),
+            (c.safety_steps, "safety_steps", _("Victim safety: {steps}")),
+            (c.steps, "steps", _("Next steps: {steps}"))):
+        if codes:
+            out.append("  " + text.format(agencies=names(kind, codes), needs=names(kind, codes),
+                                          steps=names(kind, codes)))
+    if c.reassess_within_days:
+        out.append("  " + _("Re-assess within {days} days").format(days=c.reassess_within_days))
+    if c.reassess_on:
+        out.append("  " + _("Re-assess at once on {triggers}").format(
+            triggers=names("triggers", c.reassess_on)))
+    return out
+
+
 def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = False) -> str:
     L = []
 
@@ -44,12 +112,9 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
             L.append(_("PROVISIONAL: with the unanswered items it could be anywhere from "
                        "{low} to {high} (too many unanswered items to narrow it)").format(
                 low=level(lo), high=level(hi)))
-        if r.decisive_unanswered:
-            L.append("  " + _("answer these to settle it: {items}").format(
-                items=", ".join(r.decisive_unanswered)))
+        L += decisive_lines(r)
     elif r.unanswered:
-        L.append(_("Unanswered: {items} (none of them could change the level)").format(
-            items=", ".join(r.unanswered)))
+        L.append(unanswered_line(r))
     L.append(_("Case {subject}, assessed {date}; rule set {ruleset} #{content_hash}; "
                "instrument {instrument}").format(
         subject=r.subject or "-", date=r.assessment_date, ruleset=f"{r.ruleset}@{r.version}",
@@ -89,6 +154,9 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
     if a.referrals:
         L.append(_("Referrals: {agencies}").format(
             agencies=", ".join(rs.compiled.label("agencies", x, lang) for x in a.referrals)))
+    if a.needs:
+        L.append(_("Needs: {needs}").format(
+            needs=", ".join(rs.compiled.label("needs", x, lang) for x in a.needs)))
     if a.safety_steps:
         L.append(_("Victim safety: {steps}").format(
             steps=", ".join(rs.compiled.label("safety_steps", x, lang) for x in a.safety_steps)))
@@ -103,6 +171,7 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
         else:
             L.append(_("Re-assess by {date} ({days} days)").format(
                 date=a.reassess_by, days=a.reassess_within_days))
+    L += could_add_lines(r, rs, lang)
     if explain:
         L.append(_("Item contributions:"))
         if not r.contributions:

@@ -67,7 +67,17 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Marked:
     return out
 
 
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    """A date-shaped scalar that is no real date (2026-13-01) stays text: the schema then
+    reports it at its place, with the file's other problems, instead of the reader failing."""
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_multi_constructor("!", _refuse_tag)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse_tag)
 

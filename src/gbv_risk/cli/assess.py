@@ -20,9 +20,14 @@ def assess() -> None:
 @click.option("--ruleset", "-r", help="Rule set id, id@version or file.")
 @click.pass_context
 def assess_add(ctx, case_code, file, ruleset) -> None:
-    """Score FILE and store the assessment, its result and the rule set that produced it."""
+    """Score FILE and store the assessment, its result and the rule set that produced it.
+
+    When FILE leaves order_issued_index_incident unanswered and the case holds a protection
+    order issued on or before the assessment date, the answer is taken from that order (every
+    order obliges the 2-working-day correction plan) and the command says so."""
     from .. import api
     from ..assessment import load_assessment
+    from ..store.index_order import ITEM, answer_from_orders
     from ..store.records import add_assessment
     from ..store.uow import unit_of_work
     from ..yamlio import load_data
@@ -30,9 +35,16 @@ def assess_add(ctx, case_code, file, ruleset) -> None:
     text = read_stdin_if(file)
     a = load_assessment(file, text)
     raw = load_data(file, text)[0]
-    result = api.score(a, ruleset or a.ruleset)
     with unit_of_work(db_url(ctx)) as s:
-        rec = add_assessment(s, case_code, a, result, _plain(raw.get("responses", {})))
+        a, responses, order = answer_from_orders(s, case_code, a,
+                                                 _plain(raw.get("responses", {})))
+        result = api.score(a, ruleset or a.ruleset)
+        rec = add_assessment(s, case_code, a, result, responses)
+        order_note = (order.id, order.issued_on) if order is not None else None
+    if order_note:
+        click.echo(_("{item} answered yes from protection order #{order} issued on {date}: "
+                     "the assessment left it unanswered").format(
+            item=ITEM, order=order_note[0], date=order_note[1]))
     stored = (_("assessment #{id} stored on {case}: {level} (provisional), re-assess by {date}")
               if result.provisional else
               _("assessment #{id} stored on {case}: {level}, re-assess by {date}"))

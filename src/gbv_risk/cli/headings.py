@@ -89,6 +89,15 @@ HEADINGS: dict[str, str] = {
     "tests": N_("tests"),
     "hash": N_("hash"),
     "file": N_("file"),
+    # rules legal
+    "rule": N_("rule"),
+    "effective_from": N_("in force from"),
+    "act": N_("act"),
+    "date_status": N_("date"),
+    "date_source": N_("date checked against"),
+    "duration_days": N_("length (days)"),
+    "extension_days": N_("extension (days)"),
+    "max_extensions": N_("extensions allowed"),
     # research backtest (the reclassification's "to_<level>" columns: see heading())
     "group": N_("subgroup"),
     "share": N_("share"),
@@ -119,6 +128,11 @@ HEADINGS: dict[str, str] = {
     "role": N_("role"),
     "districts": N_("districts"),
     "mahallas": N_("mahallas"),
+    # plan releases
+    "on": N_("on"),
+    "element": N_("element"),
+    "by": N_("by"),
+    "reason": N_("reason"),
     # agenda
     "time": N_("time"),
     "agency": N_("agency or provider"),
@@ -128,7 +142,7 @@ HEADINGS: dict[str, str] = {
 CODED: frozenset[str] = frozenset({
     "status", "level", "computed_level", "levels", "from", "type", "source", "change",
     "required", "format", "kind", "action", "role", "group", "what", "value", "needs",
-    "table", "table_name",
+    "table", "table_name", "date_status",
 })
 
 # headings asked for that have no entry: the tests run the commands and require it empty

@@ -14,7 +14,24 @@ from .context import DATE, db_url, today
 from .output import LANG, lang_of, read_stdin_if, write_atomic
 
 
-@click.command()
+class _PlanGroup(click.Group):
+    """``plan CASE`` renders a plan, as it always has; ``plan release`` and ``plan releases``
+    record and list what a professional released to the subject's copy. Anything that is not
+    one of those words goes to ``show``."""
+
+    def parse_args(self, ctx, args):
+        if not args or args[0] not in self.commands:
+            args = ["show", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_PlanGroup)
+def plan() -> None:
+    """The next-step plan of a case or an assessment file (``plan [show] CASE``), and releases
+    of its elements to the subject's copy (``plan release``, ``plan releases``)."""
+
+
+@plan.command("show")
 @click.argument("case_code", metavar="[CASE]", required=False)
 @click.option("--assessment", "-a", "file", metavar="FILE|-",
               help="Plan for an assessment file instead of a stored case.")
@@ -24,7 +41,8 @@ from .output import LANG, lang_of, read_stdin_if, write_atomic
               "as PDF (CASE only, needs --output).")
 @click.option("--audience", type=click.Choice(["team", "subject"]), default="team",
               show_default=True, help="subject: the copy handed to the perpetrator; it never "
-              "contains what the victim said or any victim-safety step.")
+              "holds what rests on what the victim said (unless released), any level, reason, "
+              "flag, compliance finding or victim-safety step.")
 @click.option("--as-of", "as_of", type=DATE, default=None, help="CASE: plan on this date "
               "(default today).")
 @click.option("--save", is_flag=True, help="CASE: store this plan as a new version.")
@@ -33,11 +51,12 @@ from .output import LANG, lang_of, read_stdin_if, write_atomic
 @click.option("--output", "-o", help="Write to this file (all or nothing) instead of stdout.")
 @LANG
 @click.pass_context
-def plan(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, countersigned_by,
+def show(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, countersigned_by,
          output, lang) -> None:
     """Render the next-step plan: level and reasons, programme intensity, referrals,
     victim-safety steps (team only), the re-assessment date and, for a case, who does what
-    by when."""
+    by when. The subject's copy holds only what he is to do that rests on nothing the victim
+    said, or that a professional released to him (gbv-risk plan release)."""
     from .. import api
 
     if bool(case_code) == bool(file):
@@ -112,3 +131,45 @@ def _write_pdf(cp, header, output: str) -> None:
                      "Install a font that has them and print again (DejaVu Sans, "
                      "fonts-dejavu-core, has every Cyrillic, Uzbek and Karakalpak "
                      "letter).").format(chars=chars), err=True)
+
+
+@plan.command("release")
+@click.argument("case_code", metavar="CASE")
+@click.argument("element")
+@click.option("--reason", required=True, help="Why the subject must see it (on the record).")
+@click.option("--on", "on", type=DATE, default=None, help="Date of the decision (default "
+              "today); the plan of that date must hold the element.")
+@click.option("--withdraw", is_flag=True, help="Withdraw a release in force instead.")
+@click.pass_context
+def release(ctx, case_code, element, reason, on, withdraw) -> None:
+    """Release one element of a case's plan to the subject's copy: an element the copy leaves
+    out because it rests on what the victim said (the team's copy lists them with their ids,
+    e.g. programme:caring_fathers, referral:school_psychologist, reassessment). The release is
+    stored with its reason, author and date, audited, and shown on the team's copy."""
+    from ..store.releases import release as record
+    from ..store.uow import unit_of_work
+
+    with unit_of_work(db_url(ctx)) as s:
+        row = record(s, case_code, element, reason, on or today(), withdraw)
+        done = (_("withdrew the release of {element} of {case} ({by}, {on})") if withdraw else
+                _("released {element} of {case} to the subject's copy ({by}, {on})"))
+        click.echo(done.format(element=row.element, case=case_code, by=row.by, on=row.on))
+
+
+@plan.command("releases")
+@click.argument("case_code", metavar="CASE")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.pass_context
+def releases(ctx, case_code, fmt) -> None:
+    """Every release and withdrawal of a case's plan elements, oldest first."""
+    from ..store.releases import history
+    from ..store.uow import unit_of_work
+    from .output import emit
+
+    with unit_of_work(db_url(ctx)) as s:
+        rows = [{"on": r.on.isoformat(), "element": r.element,
+                 "action": "release" if r.released else "withdrawal", "by": r.by,
+                 "reason": r.reason} for r in history(s, case_code)]
+    emit(rows, ["on", "element", "action", "by", "reason"], fmt,
+         title=_("Releases to the subject's copy: {case}").format(case=case_code),
+         wrap=("reason",))

@@ -15,6 +15,19 @@ def research() -> None:
     """Research: batch scoring (backtests and comparisons to follow)."""
 
 
+def _columns_options(command):
+    """--not-collected and --month-precision: what the file leaves out, said out loud."""
+    command = click.option(
+        "--month-precision", is_flag=True,
+        help="The file has a month column (YYYY-MM) instead of date, as a de-identified "
+             "export has: score each row as of the first day of its month, and date answers "
+             "given as months the same way.")(command)
+    return click.option(
+        "--not-collected", "not_collected", multiple=True, metavar="ITEM[,ITEM...]",
+        help="Items the file has no column for because they were not collected: read as "
+             "unknown. Repeat the option or give a comma list.")(command)
+
+
 @research.command("score")
 @click.option("--ruleset", "-r", required=True, help="Rule set id, id@version or file.")
 @click.option("--data", "data", required=True, type=click.Path(dir_okay=False),
@@ -23,9 +36,12 @@ def research() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Where to write the scored rows (.csv, .jsonl or .parquet).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
+@_columns_options
+def score(ruleset: str, data: str, output: str | None, quiet: bool,
+          not_collected: tuple[str, ...], month_precision: bool) -> None:
     """Score every row with the vectorised path (the same compiled form as `gbv-risk score`),
-    streamed in chunks."""
+    streamed in chunks. Items are read from columns named as the item or item_<id>; a file
+    whose columns miss an item, or look like an item without being one, is refused."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .. import api
@@ -40,7 +56,8 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
                   TimeElapsedColumn(), disable=quiet, transient=True) as bar:
         task = bar.add_task("rows", total=total)
         rows = score_file(rs, Path(data), Path(output) if output else None,
-                          lambda n: bar.advance(task, n))
+                          lambda n: bar.advance(task, n), not_collected=not_collected,
+                          month_precision=month_precision)
     secs = time.perf_counter() - t0
     scored = (_("scored {rows} rows with {ruleset} #{hash} in {seconds} s ({rate} rows/s); "
                 "wrote {file}") if output else
@@ -61,8 +78,10 @@ def score(ruleset: str, data: str, output: str | None, quiet: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @click.option("--report", type=click.Path(dir_okay=False), help="Also write an HTML report "
               "with the tables and plots.")
+@_columns_options
 @click.pass_context
-def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
+def backtest(ctx, ruleset, against, data, use_db, by, fmt, report, not_collected,
+             month_precision) -> None:
     """Level distribution, observed recurrence per level with 95% intervals, AUC with a
     bootstrap interval and, with --against, the reclassification table and the change in
     referrals and programme intensity."""
@@ -86,7 +105,8 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt, report) -> None:
         raise click.UsageError(_("the history has no {column} column").format(column=repr(by)))
     a = api.load_ruleset(ruleset)
     b = api.load_ruleset(against) if against else None
-    result = run(a, history, b, by)
+    result = run(a, history, b, by, not_collected=not_collected,
+                 month_precision=month_precision, source=data)
     if report:
         from ..research.report import render_report
         from .output import write_atomic

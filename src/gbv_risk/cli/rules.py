@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ..dsl.legal import describe as describe_legal
 from ..errors import GbvRiskError, RuleTestFailure
 from ..messages import N_, _
 from .output import emit, lang_of
@@ -15,7 +16,7 @@ THEN = {"level_at_least": N_("level at least"), "derive": N_("derives"),
         "flags": N_("red flags"), "intensity": N_("programme intensity"),
         "referrals": N_("referrals"), "safety_steps": N_("victim safety"),
         "steps": N_("next steps"), "reassess_within_days": N_("re-assess within (days)"),
-        "reassess_on": N_("re-assess on")}
+        "reassess_on": N_("re-assess on"), "needs": N_("needs")}
 
 
 @click.group()
@@ -78,6 +79,52 @@ def show(ref: str, fmt: str) -> None:
         then = "; ".join(f"{_(THEN[k]) if k in THEN else k}: {_outcome(rs, k, v, lang)}"
                          for k, v in r.then.model_dump(exclude_defaults=True).items())
         click.echo(f"  {r.id}{mark}{dates}\n      {r.rationale.get(lang)}\n      -> {then}")
+        if r.legal is not None:
+            click.echo("      " + _("legal: {basis}").format(
+                basis=describe_legal(r.legal, r.effective_from)))
+
+
+@rules.command("legal")
+@click.option("--ruleset", "ref", metavar="REF",
+              help="List this rule set's legal rules instead of the protection-order rules.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+def legal(ref: str | None, fmt: str) -> None:
+    """The dated legal rules: each one's act, the day it took effect and whether that day was
+    confirmed in a source ("unconfirmed" where it was inferred). Without --ruleset: the
+    protection-order rules that set an order's length (rules/legal)."""
+    if ref is None:
+        from ..store.legal import listing, rules_path
+
+        rows = listing()
+        columns = ["effective_from", "date_status", "duration_days", "extension_days",
+                   "max_extensions", "act", "date_source"]
+        title = _("Protection-order rules ({file})").format(file=rules_path().name)
+    else:
+        from .. import api
+
+        rs = api.load_ruleset(ref)
+        rows = [{"rule": r.id, "effective_from": r.effective_from, "act": r.legal.act.cite(),
+                 "date_status": "confirmed" if r.legal.date_confirmed else "unconfirmed",
+                 "date_confirmed": r.legal.date_confirmed, "date_source": r.legal.date_source}
+                for r in rs.effective.file.rules if r.legal is not None]
+        columns = ["rule", "effective_from", "date_status", "act", "date_source"]
+        title = _("Legal rules of {ruleset}").format(ruleset=rs.key)
+    if fmt == "table":
+        _records(rows, columns, title)
+    else:
+        emit(rows, columns, fmt)
+
+
+def _records(rows: list[dict], columns: list[str], title: str) -> None:
+    """One block per row, a line per column: the acts and their date sources are sentences,
+    which a table would cut into narrow interleaved columns."""
+    from .headings import cell, heading
+
+    click.echo(title)
+    for row in rows:
+        click.echo()
+        for c in columns:
+            click.echo(f"  {heading(c)}: {cell(c, row.get(c))}")
 
 
 def _outcome(rs, key: str, value, lang: str) -> str:

@@ -38,6 +38,7 @@ from .conditions import (
     walk,
 )
 from .loader import Effective
+from .provenance import VICTIM, ProvenanceBuilder
 from .schema import DEFAULT_INTENSITIES, DEFAULT_LEVELS, Parameter, RuleDef
 
 NEG = {"eq": "ne", "ne": "eq", "lt": "gte", "lte": "gt", "gt": "lte", "gte": "lt"}
@@ -56,10 +57,35 @@ def content_hash(eff: Effective, instrument: Instrument) -> str:
                                              "remove_rules", "ruleset", "version"})
     for dumped, rule in zip(body["rules"], f.rules, strict=True):
         dumped["rationale"] = rule.rationale.en
+    _drop_later_defaults(body)
     body["instrument_items"] = instrument.model_dump(mode="json", include={"items": {
         "__all__": {"id", "type", "domain", "min", "max", "choices", "source", "change"}}})
     blob = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# Keys the file format gained after rule sets were first published, by where they sit. At
+# their default they are left out of the hash, so a rule set that does not use them keeps the
+# hash its stored results carry.
+LATER_KEYS: dict[str, tuple[str, ...]] = {
+    "file": ("superseded_by",),
+    "vocabulary": ("needs",),
+    "rule": ("legal",),
+    "then": ("needs",),
+}
+
+
+def _drop_later_defaults(body: dict[str, Any]) -> None:
+    def drop(d: dict[str, Any], where: str) -> None:
+        for key in LATER_KEYS[where]:
+            if key in d and d[key] in (None, [], {}, (), ""):
+                del d[key]
+
+    drop(body, "file")
+    drop(body.get("vocabulary", {}), "vocabulary")
+    for rule in body.get("rules", []):
+        drop(rule, "rule")
+        drop(rule.get("then", {}), "then")
 
 
 class Compiler:
@@ -202,7 +228,8 @@ class Compiler:
                       _("unknown intensity {intensity}; intensities: {intensities}").format(
                           intensity=repr(t.intensity), intensities=list(self.intensities)))
         for key, vocab in (("referrals", "agencies"), ("safety_steps", "safety_steps"),
-                           ("steps", "steps"), ("flags", "flags"), ("reassess_on", "triggers")):
+                           ("steps", "steps"), ("flags", "flags"), ("reassess_on", "triggers"),
+                           ("needs", "needs")):
             known = getattr(v, vocab)
             for x in getattr(t, key):
                 if x not in known:
@@ -225,23 +252,31 @@ class Compiler:
         for r in self.f.rules:
             if r.then.derive:
                 producers[r.then.derive].append(r.id)
+        unresolved = False
         for rid, node in parsed.items():
             for name, _positive, _top in fact_refs(node):
                 if name not in producers:
+                    unresolved = True
+                    if name in self.eff.unchecked.facts:   # its rule's refusal says why
+                        continue
                     self.fail(self.at(rid, "when"),
                               _("unknown fact {fact} (no rule derives it; "
                                 "derived facts: {facts})").format(
                                   fact=repr(name), facts=sorted(producers)))
-        if self.problems:
-            return None
+        # cycles are sought even when other problems were found: only the rules whose
+        # conditions parsed are needed, and only their edges between known facts
         deps: dict[str, set[str]] = {f: set() for f in producers}
         for fact, rids in producers.items():
             for rid in rids:
-                deps[fact] |= {n for n, _positive, _top in fact_refs(parsed[rid])}
+                if rid in parsed:
+                    deps[fact] |= {n for n, _positive, _top in fact_refs(parsed[rid])
+                                   if n in producers}
         cycle = _find_cycle(deps)
-        if cycle:
-            self.fail("rules", _("cycle among derived facts: {cycle}").format(
-                cycle=" -> ".join(cycle)))
+        if cycle:   # placed at the first rule deriving a fact of the cycle
+            self.fail(self.at(producers[cycle[0]][0], "then.derive"),
+                      _("cycle among derived facts: {cycle}").format(cycle=" -> ".join(cycle)))
+            return None
+        if self.problems or unresolved:
             return None
         stratum_rule: dict[str, int] = {}
         stratum_fact: dict[str, int] = {f: 0 for f in producers}
@@ -427,39 +462,40 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
     plan_rules: set[str] = set()
     for r in f.rules:
         node = parser.parse(r.when, f"\0{r.id}\0when")
-        if node is None:
-            continue
-        parsed[r.id] = node
-        is_plan = any(isinstance(n, ALevel) for n in walk(node))
+        is_plan = node is not None and any(isinstance(n, ALevel) for n in walk(node))
+        if node is not None:
+            parsed[r.id] = node
         if is_plan:
             plan_rules.add(r.id)
-        c.check_actions(r, is_plan)
+        if r.id not in eff.unchecked.actions:   # all refused by the schema: reported there
+            c.check_actions(r, is_plan)
     for p in parser.problems:   # parser places are '\0rule\0path'; give them lines
         _empty, rid, sub = (p.location.split("\0", 2) if p.location.startswith("\0")
                             else ("", "", ""))
         c.problems.append(Problem(p.file, c.at(rid, sub) if rid else p.location, p.reason))
-    strata = c.stratify(parsed) if not c.problems else None
-    if c.problems or strata is None:
+    strata = c.stratify(parsed)
+    problems = [*eff.problems, *c.problems]   # a file pruned by its schema is never compiled
+    if problems or strata is None:
         raise DefinitionError(_("{file}: invalid rule set ({count} problem(s))").format(
-            file=eff.source, count=len(c.problems)), c.problems)
+            file=eff.source, count=len(problems)), problems)
     max_stratum = max([s for rid, s in strata.items() if rid not in plan_rules], default=0)
     plan_phase = max_stratum + 1
 
-    victim_items = {i.id for i in instrument.items if i.victim_sourced}
-    victim_domains = {w.domain for w in weights if w.item in victim_items}
-    if victim_domains:
-        victim_domains.add("total")
+    prov = ProvenanceBuilder(instrument, ((w.item, w.domain) for w in weights))
+    prov.settle(f.rules, parsed, bool(thresholds))
 
     rules: list[ir.Rule] = []
     info: dict[str, ir.RuleInfo] = {}
 
-    def add(rid, phase, node, outcomes, start, end, victim, joins=()):
+    def add(rid, phase, node, outcomes, start, end, sources, joins=()):
         params = {v[1:] for n in walk(node) if isinstance(n, AScore)
                   for _, v in n.tests if isinstance(v, str)}
+        # a rule about her safety is kept from the subject like one resting on her words
+        victim = VICTIM in sources or any(o.kind == "safety" for o in outcomes)
         for s, u, values in c.segments(params, start, end):
             cond = c.lower(node, False, phase, values)
             rules.append(ir.Rule(len(rules), rid, phase, cond, tuple(joins), tuple(outcomes),
-                                 (ymd(s), ymd(u)), victim))
+                                 (ymd(s), ymd(u)), victim, sources))
 
     for lvl, spec in thresholds:
         rid = f"threshold.{lvl}"
@@ -468,35 +504,21 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
         info[rid] = ir.RuleInfo(rid, f"Total score reaches the threshold for {lvl}",
                                 "rule set thresholds", "threshold")
         add(rid, 0, AScore("total", (("gte", spec),)), [ir.Outcome("level", c.levels.index(lvl))],
-            None, None, bool(victim_domains))
+            None, None, prov.threshold())
 
-    victim_facts: set[str] = set()
-
-    def rests_on_victim(node: Node) -> bool:
-        return any((isinstance(n, AItem) and n.item in victim_items)
-                   or (isinstance(n, AScore) and n.domain in victim_domains)
-                   or (isinstance(n, AFact) and n.name in victim_facts) for n in walk(node))
-
-    for _round in range(len(f.rules) + 1):   # to a fixpoint: facts feed facts
-        grown = {r.then.derive for r in f.rules if r.then.derive and rests_on_victim(parsed[r.id])}
-        if grown <= victim_facts:
-            break
-        victim_facts |= grown
     for r in f.rules:
         node = parsed[r.id]
         refs = fact_refs(node)
-        victim = rests_on_victim(node)
         phase = plan_phase if r.id in plan_rules else strata[r.id]
         joins = sorted({n for n, pos, top in refs
                         if pos and top and c.fact_strata[n] == phase})
         outcomes = _outcomes(r, c)
-        # a rule about her safety is kept from the subject like one resting on her words
-        victim = victim or any(o.kind == "safety" for o in outcomes)
         info[r.id] = ir.RuleInfo(r.id, r.rationale.en.strip(), r.source.strip())
-        add(r.id, phase, node, outcomes, r.effective_from, r.effective_until, victim, joins)
+        add(r.id, phase, node, outcomes, r.effective_from, r.effective_until, prov.rule(node),
+            joins)
     rules.sort(key=lambda r: (r.phase, r.index))
-    rules = [ir.Rule(i, r.id, r.phase, r.cond, r.joins, r.outcomes, r.window, r.victim_informed)
-             for i, r in enumerate(rules)]
+    rules = [ir.Rule(i, r.id, r.phase, r.cond, r.joins, r.outcomes, r.window, r.victim_informed,
+                     r.sources) for i, r in enumerate(rules)]
 
     phase_fields: list[set[str]] = [set() for _phase in range(plan_phase + 1)]
     for r in rules:
@@ -505,7 +527,8 @@ def compile_ruleset(eff: Effective, instrument: Instrument) -> ir.CompiledRuleSe
             flds.add(ir.ASOF)
         phase_fields[r.phase] |= flds
     items = tuple(ir.ItemSpec(i.id, i.type.value, i.domain, i.choice_values, i.min, i.max,
-                              i.victim_sourced, i.change == "dynamic") for i in instrument.items)
+                              i.victim_sourced, i.change == "dynamic", i.source.value)
+                  for i in instrument.items)
     compiled = ir.CompiledRuleSet(
         ruleset=f.ruleset, version=f.version, content_hash=content_hash(eff, instrument),
         instrument=instrument.key, levels=c.levels, intensities=c.intensities,
@@ -537,6 +560,7 @@ def _outcomes(r: RuleDef, c: Compiler) -> list[ir.Outcome]:
     if t.reassess_within_days:
         out.append(ir.Outcome("reassess_days", t.reassess_within_days))
     out += [ir.Outcome("reassess_on", x) for x in t.reassess_on]
+    out += [ir.Outcome("need", x) for x in t.needs]
     return out
 
 

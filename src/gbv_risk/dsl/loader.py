@@ -12,19 +12,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
 from ..messages import _
-from ..validation import problems_from
 from ..yamlio import exists, is_file, load_data, locate
+from .salvage import Salvaged, Unchecked, salvage_file
 from .schema import RuleDef, RuleSetFile, Vocabulary
 
 
 @dataclass
 class Effective:
-    """A rule set after ``extends`` is applied, with where each rule came from."""
+    """A rule set after ``extends`` is applied, with where each rule came from.
+
+    A file with problems still yields one, pruned to what validates (``dsl.salvage``), so that
+    the later checks can report their problems too; ``problems`` holds those found so far, and
+    ``complete`` is False when the chain of ``extends`` could not be followed to its end."""
 
     file: RuleSetFile
     source: str
@@ -32,9 +34,22 @@ class Effective:
     chain: list[str] = field(default_factory=list)       # ['ipv_core@2026.1', ...] parents
     rule_origin: dict[str, str] = field(default_factory=dict)   # rule id -> ruleset key
     rule_lines: dict[str, str] = field(default_factory=dict)    # rule id -> location
+    problems: list[Problem] = field(default_factory=list)
+    unchecked: Unchecked = field(default_factory=Unchecked)
+    test_rows: tuple[int, ...] | None = None     # place in the file of each test kept
+    complete: bool = True
 
 
 def parse_ruleset_file(path: Path | str) -> tuple[RuleSetFile, object, str]:
+    """The file as it is written, or DefinitionError with every schema problem."""
+    s, raw, name = read_ruleset(path)
+    if s.problems:
+        raise DefinitionError(_("{file}: invalid rule set").format(file=name), list(s.problems))
+    return s.file, raw, name
+
+
+def read_ruleset(path: Path | str) -> tuple[Salvaged, object, str]:
+    """The file as far as it validates, with its schema problems (none when it is valid)."""
     p = Path(path)
     if str(path) != "-" and is_file(p):
         return _parse_cached(str(p), p.stat().st_mtime_ns)
@@ -42,20 +57,16 @@ def parse_ruleset_file(path: Path | str) -> tuple[RuleSetFile, object, str]:
 
 
 @lru_cache(maxsize=64)
-def _parse_cached(path: str, mtime: int) -> tuple[RuleSetFile, object, str]:
+def _parse_cached(path: str, mtime: int) -> tuple[Salvaged, object, str]:
     return _parse(path)
 
 
-def _parse(path: Path | str) -> tuple[RuleSetFile, object, str]:
+def _parse(path: Path | str) -> tuple[Salvaged, object, str]:
     data, name = load_data(path)
     if not isinstance(data, dict):
         raise DefinitionError(_("{file}: a rule set file must be a mapping").format(file=name),
                               [Problem(name, "", _("expected keys ruleset, version, rules"))])
-    try:
-        return RuleSetFile.model_validate(data), data, name
-    except ValidationError as exc:
-        raise DefinitionError(_("{file}: invalid rule set").format(file=name),
-                              problems_from(exc, data, name)) from None
+    return salvage_file(data, name), data, name
 
 
 @lru_cache(maxsize=8)
@@ -63,10 +74,14 @@ def _index(directory: str) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
-            f = parse_ruleset_file(path)[0]
+            s, raw = read_ruleset(path)[:2]
         except GbvRiskError:
             continue   # reported when that file itself is validated
-        out[f"{f.ruleset}@{f.version}"] = path
+        # a file with problems is still found by its name, so that what extends it (or
+        # validates every shipped file) reports those problems, not an unknown rule set
+        if isinstance(raw, dict) and (raw.get("ruleset"), raw.get("version")) == (
+                s.file.ruleset, s.file.version):
+            out[f"{s.file.ruleset}@{s.file.version}"] = path
     return out
 
 
@@ -122,64 +137,91 @@ def default_for_instrument(instrument_key: str) -> str | None:
 
 
 def resolve(path: Path | str, _seen: tuple[str, ...] = ()) -> Effective:
-    f, raw, name = parse_ruleset_file(path)
-    key = f"{f.ruleset}@{f.version}"
+    """The effective rule set of a file, with every problem found on the way: a duplicate id
+    keeps its first definition, a bad ``extends`` leaves the rule set incomplete."""
+    s, raw, name = read_ruleset(path)
+    key = f"{s.file.ruleset}@{s.file.version}"
+    problems = list(s.problems)
     if key in _seen:
         chain = " -> ".join((*_seen, key))
-        raise DefinitionError(_("{file}: extends forms a cycle").format(file=name), [Problem(
-            name, locate(raw, ("extends",)), _("cycle: {chain}").format(chain=chain))])
-    own_lines = {r.id: locate(raw, ("rules", i)) for i, r in enumerate(f.rules)}
-    dupes = _duplicates([r.id for r in f.rules])
-    if dupes:
-        raise DefinitionError(_("{file}: duplicate rule ids").format(file=name), [
-            Problem(name, own_lines[d], _("duplicate rule id {rule_id}").format(rule_id=repr(d)))
-            for d in dupes])
+        problems.append(Problem(name, locate(raw, ("extends",)),
+                                _("cycle: {chain}").format(chain=chain)))
+        return Effective(s.file, name, raw, problems=problems, unchecked=s.unchecked,
+                         test_rows=s.test_rows, complete=False)
+    f, own_lines, dupes = _first_definitions(s, raw, name)
+    own = Effective(f, name, raw, [], {r.id: key for r in f.rules}, own_lines,
+                    [*problems, *dupes], s.unchecked, s.test_rows)
     if not f.extends:
-        problems = [Problem(name, locate(raw, ("remove_rules",)),
-                            _("remove_rules needs extends: there is nothing to remove from"))
-                    ] if f.remove_rules else []
-        for must in ("instrument",):
-            if getattr(f, must) is None:
-                problems.append(Problem(name, "", _("'{key}' is required when not extending")
-                                        .format(key=must)))
-        if problems:
-            raise DefinitionError(_("{file}: invalid rule set").format(file=name), problems)
-        return Effective(f, name, raw, [], {r.id: key for r in f.rules}, own_lines)
-    if "@" not in f.extends:
-        raise DefinitionError(_("{file}: bad extends").format(file=name), [Problem(
-            name, locate(raw, ("extends",)),
-            _("extends must name a version: <ruleset>@<version>, got {value}").format(
-                value=repr(f.extends)))])
+        own.problems += _base_problems(f, raw, name)
+        return own
+    parent, why = _parent(f.extends, raw, name, (*_seen, key))
+    own.problems += why
+    if parent is None or not parent.complete:
+        own.complete = False
+        return own
+    return _overlay(parent, f, raw, name, own_lines, own)
+
+
+def _first_definitions(s: Salvaged, raw, name: str
+                       ) -> tuple[RuleSetFile, dict[str, str], list[Problem]]:
+    """The rules without their later duplicates, where each rule is, and the duplicates."""
+    lines: dict[str, str] = {}
+    kept: list[RuleDef] = []
+    problems = []
+    for rule, row in zip(s.file.rules, s.rule_rows, strict=True):
+        where = locate(raw, ("rules", row))
+        if rule.id in lines:
+            problems.append(Problem(name, where, _("duplicate rule id {rule_id}").format(
+                rule_id=repr(rule.id))))
+            continue
+        lines[rule.id] = where
+        kept.append(rule)
+    f = s.file.model_copy(update={"rules": tuple(kept)}) if problems else s.file
+    return f, lines, problems
+
+
+def _base_problems(f: RuleSetFile, raw, name: str) -> list[Problem]:
+    problems = [Problem(name, locate(raw, ("remove_rules",)),
+                        _("remove_rules needs extends: there is nothing to remove from"))
+                ] if f.remove_rules else []
+    for must in ("instrument",):
+        if getattr(f, must) is None:
+            problems.append(Problem(name, "", _("'{key}' is required when not extending")
+                                    .format(key=must)))
+    return problems
+
+
+def _parent(ref: str, raw, name: str, seen: tuple[str, ...]
+            ) -> tuple[Effective | None, list[Problem]]:
+    """The rule set named by ``extends: ref``, resolved, and the problems of reaching it."""
+    where = locate(raw, ("extends",))
+    if "@" not in ref:
+        return None, [Problem(name, where, _(
+            "extends must name a version: <ruleset>@<version>, got {value}").format(
+                value=repr(ref)))]
     try:
-        parent_path = find_ruleset(f.extends, Path(name) if name != "<stdin>" else None)
+        parent = resolve(find_ruleset(ref, Path(name) if name != "<stdin>" else None), seen)
     except NotFoundError as exc:
-        raise DefinitionError(_("{file}: bad extends").format(file=name), [
-            Problem(name, locate(raw, ("extends",)), exc.message)]) from None
-    parent = resolve(parent_path, (*_seen, key))
-    return _overlay(parent, f, raw, name, own_lines)
-
-
-def _duplicates(ids: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return sorted({i for i in ids if i in seen or seen.add(i)})
+        return None, [Problem(name, where, exc.message)]
+    except GbvRiskError as exc:     # the parent file cannot be read at all
+        return None, exc.problems or [Problem(name, where, exc.message)]
+    return parent, parent.problems
 
 
 def _overlay(parent: Effective, f: RuleSetFile, raw, name: str,
-             own_lines: dict[str, str]) -> Effective:
+             own_lines: dict[str, str], own: Effective) -> Effective:
     p = parent.file
-    problems = []
+    problems = list(own.problems)
     if f.instrument and p.instrument and f.instrument != p.instrument:
         problems.append(Problem(name, locate(raw, ("instrument",)),
                                 _("a variant must use its parent's instrument {instrument}")
                                 .format(instrument=repr(p.instrument))))
-    parent_ids = {r.id for r in p.rules}
+    parent_ids = {r.id for r in p.rules} | parent.unchecked.rules
     for i, rid in enumerate(f.remove_rules):
-        if rid not in parent_ids:
+        if rid not in parent_ids and not parent.unchecked.all_rules:
             problems.append(Problem(name, locate(raw, ("remove_rules", i)),
                                     _("cannot remove {rule_id}: {parent} has no such rule")
                                     .format(rule_id=repr(rid), parent=f.extends)))
-    if problems:
-        raise DefinitionError(_("{file}: invalid rule set").format(file=name), problems)
     replaced = {r.id: r for r in f.rules}
     rules: list[RuleDef] = []
     origin: dict[str, str] = {}
@@ -214,4 +256,5 @@ def _overlay(parent: Effective, f: RuleSetFile, raw, name: str,
         weights={**p.weights, **f.weights}, thresholds={**p.thresholds, **f.thresholds},
         rules=tuple(rules), remove_rules=(), tests=f.tests,
     )
-    return Effective(merged, name, raw, [*parent.chain, f.extends], origin, lines)
+    return Effective(merged, name, raw, [*parent.chain, f.extends], origin, lines, problems,
+                     parent.unchecked | own.unchecked, own.test_rows)

@@ -21,6 +21,7 @@ from pydantic import (
 
 from ..i18n import LANGUAGES, Text
 from ..messages import _
+from .legal import LegalBasis
 
 ID = r"^[a-z][a-z0-9_]*$"
 RULE_ID = r"^[a-z][a-z0-9_.-]*$"
@@ -56,6 +57,7 @@ class Actions(Strict):
     steps: tuple[str, ...] = ()
     reassess_within_days: int | None = Field(default=None, ge=1, le=730)
     reassess_on: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()     # changeable needs a programme should meet (assign.py)
 
 
 class Rationale(RootModel[str | dict[str, str]]):
@@ -118,6 +120,14 @@ class RuleDef(Strict):
     then: Actions
     effective_from: dt.date | None = None
     effective_until: dt.date | None = None
+    legal: LegalBasis | None = None     # a legal rule: its act and how sure its date is
+
+    @model_validator(mode="after")
+    def _legal_is_dated(self):
+        if self.legal is not None and self.effective_from is None:
+            raise ValueError(_("a legal rule needs effective_from: the day its act took "
+                               "effect"))
+        return self
 
 
 class Expectation(Strict):
@@ -132,6 +142,7 @@ class Expectation(Strict):
     safety_steps: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
     reassess_on: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
     reassess_within_days: int | None = None
     provisional: bool | None = None
     total: int | None = None
@@ -156,6 +167,7 @@ class Vocabulary(Strict):
     triggers: dict[str, Text] = {}
     levels: dict[str, Text] = {}
     intensities: dict[str, Text] = {}
+    needs: dict[str, Text] = {}
 
 
 class RuleSetFile(Strict):

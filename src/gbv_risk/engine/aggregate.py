@@ -24,10 +24,12 @@ class Outcomes:
     steps: list[str] = field(default_factory=list)
     reassess_days: int | None = None
     reassess_on: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
 
 
 _SETS = {"derive": "derived", "flag": "flags", "referral": "referrals",
-         "safety": "safety_steps", "step": "steps", "reassess_on": "reassess_on"}
+         "safety": "safety_steps", "step": "steps", "reassess_on": "reassess_on",
+         "need": "needs"}
 
 
 def aggregate(rs: CompiledRuleSet, fired: set[int] | list[int]) -> Outcomes:

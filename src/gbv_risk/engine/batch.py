@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import ir
+from .batch_provisional import provisional_columns
 from .fired_sets import OutcomeTable, categorical
 
 # one column per item: a DataFrame, or a mapping of item id to array-likes of equal length
@@ -298,9 +299,12 @@ class BatchScorer:
     rules (level, actions, the spelt lists) is worked out once per distinct set and remembered
     across chunks, so a file of millions of rows costs what its distinct sets cost."""
 
-    def __init__(self, rs: ir.CompiledRuleSet):
+    def __init__(self, rs: ir.CompiledRuleSet, provisional: bool = True):
+        """``provisional=False`` leaves out the provisional range and the unanswered items
+        (``engine.batch_provisional``), for callers that only need the levels."""
         self.rs = rs
         self.outcomes = OutcomeTable(rs)
+        self.provisional = provisional
 
     def score(self, answers: Answers, dates: pd.Series,
               override: pd.Series | None = None) -> pd.DataFrame:
@@ -314,13 +318,15 @@ class BatchScorer:
             "level": categorical(_final_level(level, override), list(rs.levels)),
             "computed_level": categorical(level, list(rs.levels)),
         }
+        if self.provisional:
+            cols.update(provisional_columns(rs, answers, dates, c.cols, level))
         for d in rs.domains:
             cols[f"score_{d}"] = c.cols[ir.score_field(d)].astype(np.int64)
         cols["total"] = c.cols[ir.TOTAL].astype(np.int64)
         for name in ("fired", "derived", "flags"):
             cols[name] = t.lists[name].column(sets, rows)
         cols["intensity"] = categorical(t.intensity.take(sets)[rows], list(rs.intensities))
-        for name in ("referrals", "safety_steps", "steps"):
+        for name in ("referrals", "safety_steps", "steps", "needs"):
             cols[name] = t.lists[name].column(sets, rows)
         days = t.days.take(sets)[rows]
         none = days < 0
@@ -334,8 +340,13 @@ class BatchScorer:
 def score_frame(rs: ir.CompiledRuleSet, answers: Answers, dates: pd.Series,
                 override: pd.Series | None = None) -> pd.DataFrame:
     """One row per assessment with the fields of the durable-rules result: level, domain and
-    total scores, fired rule ids, derived facts, actions, and the rule set's hash."""
-    return BatchScorer(rs).score(answers, dates, override)
+    total scores, fired rule ids, derived facts, actions, and the rule set's hash. Rows are
+    matched by position and the frame keeps the input's index (that of ``answers`` when it
+    is a DataFrame, else that of ``dates``), so ``df.loc[m, "level"] = score_frame(...)
+    ["level"]`` puts each row's level on that row."""
+    scored = BatchScorer(rs).score(answers, dates, override)
+    index = answers.index if isinstance(answers, pd.DataFrame) else dates.index
+    return scored.set_axis(index, axis=0) if len(index) == len(scored) else scored
 
 
 def answers_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from . import ir
 CAPACITY = 1_000_000
 LISTS: dict[str, str | None] = {"fired": None, "derived": "derive", "flags": "flag",
                                 "referrals": "referral", "safety_steps": "safety",
-                                "steps": "step", "reassess_on": "reassess_on"}
+                                "steps": "step", "reassess_on": "reassess_on", "needs": "need"}
 
 
 def distinct_rows(fired: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -103,7 +103,7 @@ class CountFeature:
 @dataclass(frozen=True)
 class Outcome:
     kind: Literal["level", "derive", "flag", "intensity", "referral", "safety", "reassess_days",
-                  "reassess_on", "step"]
+                  "reassess_on", "step", "need"]
     value: Scalar
 
 
@@ -117,6 +117,7 @@ class Rule:
     outcomes: tuple[Outcome, ...]
     window: tuple[int | None, int | None] = (None, None)   # [from, until) as yyyymmdd
     victim_informed: bool = False   # rests on what the victim said, or concerns her safety
+    sources: tuple[str, ...] = ()   # what its firing rests on (dsl.provenance), sorted
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class ItemSpec:
     max: int | None = None
     victim: bool = False
     dynamic: bool = False
+    source: str = ""
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,15 @@ class Programme(Strict):
     reassess_every_days: int = Field(ge=7, le=365)
     partner_safety_contact: bool = False
     contraindications: tuple[Text, ...] = ()
+    # when it is recommended beyond its levels and needs (programmes/assign.py):
+    brought_in_at: tuple[Literal[LEVELS], ...] = Field(  # type: ignore[valid-type]
+        default=(), description="levels at which it joins the core programme: the "
+                                "multi-agency response")
+    follows_steps: tuple[str, ...] = Field(
+        default=(), description="rule-set steps that call for it (e.g. the correction plan "
+                                "that follows a protection order)")
+    requires_order: bool = Field(
+        default=False, description="only while the case has a protection order in force")
 
     @model_validator(mode="after")
     def _modules_fit(self):

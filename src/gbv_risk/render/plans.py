@@ -6,6 +6,7 @@ rather than blanks, and HTML is autoescaped: a subject code or reason can never 
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from typing import Literal
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from .. import resources
 from ..errors import DefinitionError, NotFoundError
 from ..messages import _
-from ..plan import Plan
+from ..plan import SUBJECT_FIELDS, SUBJECT_ITEM_FIELDS, Plan
 from ..yamlio import load_data
 
 Format = Literal["md", "html", "json"]
@@ -102,17 +103,39 @@ def strings(lang: str) -> dict[str, str]:
     return merged
 
 
+def plan_json(plan: Plan) -> dict:
+    """A plan as JSON data; the subject's copy holds its allowed fields and nothing else, not
+    even empty ones, so a program reading it cannot find what the team's copy holds."""
+    if plan.audience == "team":
+        return plan.model_dump(mode="json")
+    items = {"__all__": SUBJECT_ITEM_FIELDS}
+    return plan.model_dump(mode="json", include={
+        **{f: True for f in SUBJECT_FIELDS}, "referrals": items, "programmes": items})
+
+
 def render_plan(plan: Plan, fmt: Format = "md") -> str:
     if fmt == "json":
-        return plan.model_dump_json(indent=2)
+        return json.dumps(plan_json(plan), indent=2, ensure_ascii=False)
     return _render(f"plan.{fmt}.j2", plan=plan, strings=strings(plan.lang))
+
+
+def case_plan_json(cp) -> dict:
+    """A case plan as JSON data; the subject's copy holds its allowed fields only."""
+    from ..store.caseplan import SUBJECT_CASE_FIELDS, SUBJECT_STEP_FIELDS
+
+    if cp.plan.audience == "team":
+        return cp.model_dump(mode="json")
+    out = cp.model_dump(mode="json", include={**{f: True for f in SUBJECT_CASE_FIELDS},
+                                              "steps": {"__all__": SUBJECT_STEP_FIELDS}})
+    out["plan"] = plan_json(cp.plan)
+    return out
 
 
 def render_case_plan(cp, fmt: Format = "md", header: CaseHeader | None = None) -> str:
     """A case's plan: the assessment's plan plus who does what, by when. HTML is the page to
     print and sign (A4, the PDF is drawn from it), so it carries ``header``."""
     if fmt == "json":
-        return cp.model_dump_json(indent=2)
+        return json.dumps(case_plan_json(cp), indent=2, ensure_ascii=False)
     return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, doc=header or CaseHeader(),
                    strings=strings(cp.plan.lang))
 

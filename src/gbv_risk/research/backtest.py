@@ -10,6 +10,7 @@ Levels are reported with observed rates, not as probabilities for a person.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,16 +22,19 @@ from ..engine.batch import score_frame
 from ..messages import _
 from ..rulesets import RuleSet
 from .batch_io import normalise
+from .columns import declared_items, item_ids
 
 
 def history_from_db(url: str) -> pd.DataFrame:
-    """Each case's intake (first) assessment, where it is, and whether violence recurred."""
+    """Each case's intake (first) assessment, where it is, and whether violence recurred.
+    Every item of the assessment's instrument has a column: one left out of the stored
+    answers was not answered, and is unknown ("")."""
     from ..store.db import engine_for
     from ..store.models import AssessmentRecord, Case, Outcome
 
     first = (select(AssessmentRecord.case_id, AssessmentRecord.date, AssessmentRecord.responses,
-                    AssessmentRecord.override_level, Case.district, Case.mahalla,
-                    Outcome.recurred)
+                    AssessmentRecord.instrument, AssessmentRecord.override_level,
+                    Case.district, Case.mahalla, Outcome.recurred)
              .join(Case, Case.id == AssessmentRecord.case_id)
              .join(Outcome, Outcome.case_id == Case.id)
              .order_by(AssessmentRecord.case_id, AssessmentRecord.date, AssessmentRecord.id))
@@ -43,6 +47,7 @@ def history_from_db(url: str) -> pd.DataFrame:
             rows.append({"date": r.date, "district": r.district, "mahalla": r.mahalla,
                          "recurred": int(bool(r.recurred)),
                          "override": r.override_level is not None,
+                         **dict.fromkeys(item_ids(r.instrument), ""),
                          **{k: ("" if v is None else v) for k, v in r.responses.items()}})
     return pd.DataFrame(rows)
 
@@ -89,21 +94,29 @@ class Backtest:
     demand: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _score(rs: RuleSet, history: pd.DataFrame) -> pd.DataFrame:
-    answers, dates = normalise(rs, history, _("history"), 0)
+def _score(rs: RuleSet, history: pd.DataFrame, source: str, not_collected: list[str],
+           month_precision: bool) -> pd.DataFrame:
+    answers, dates = normalise(rs, history, source, 0, month_precision=month_precision,
+                               not_collected=[i for i in not_collected
+                                              if i in rs.instrument.by_id])
     return score_frame(rs.compiled, answers, dates)
 
 
 def backtest(a: RuleSet, history: pd.DataFrame, b: RuleSet | None = None,
-             by: str | None = None) -> Backtest:
+             by: str | None = None, *, not_collected: Iterable[str] = (),
+             month_precision: bool = False, source: str | None = None) -> Backtest:
+    """``not_collected`` and ``month_precision`` as in ``batch_io.normalise``; ``source``
+    names the history in messages (a file name)."""
     if "recurred" not in history.columns:
         from ..errors import InputFileError
         raise InputFileError(_("history: no 'recurred' column (1 if violence recurred, "
                                "else 0)"))
+    source = source or _("history")
     history = history.reset_index(drop=True)
-    sa = _score(a, history)
-    sb = _score(b, history) if b else None
-    y = pd.to_numeric(history["recurred"]).to_numpy(dtype=int)
+    declared = declared_items([rs.instrument for rs in (a, b) if rs], not_collected, source)
+    sa = _score(a, history, source, declared, month_precision)
+    sb = _score(b, history, source, declared, month_precision) if b else None
+    y = _recurred(history["recurred"])
     groups = [("all", np.ones(len(history), dtype=bool))]
     if by:
         for g in sorted(history[by].astype(str).unique()):
@@ -142,6 +155,22 @@ def backtest(a: RuleSet, history: pd.DataFrame, b: RuleSet | None = None,
                                    "b": ca[1].get(key, 0),
                                    "change": ca[1].get(key, 0) - ca[0].get(key, 0)})
     return out
+
+
+RECURRED = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
+
+
+def _recurred(col: pd.Series) -> np.ndarray:
+    """The outcome column as 0/1, however a spreadsheet wrote it (1/0, True/False, yes/no);
+    anything else is named, not guessed."""
+    words = col.astype(str).str.strip().str.lower()
+    bad = sorted(set(words[~words.isin(list(RECURRED))]))
+    if bad:
+        from ..errors import InputFileError
+        raise InputFileError(_("history: column 'recurred' holds {values}; expected 1 or 0 "
+                               "(also true/false, yes/no)").format(
+            values=", ".join(repr(v) for v in bad[:5])))
+    return words.map(RECURRED).to_numpy(dtype=int)
 
 
 def _counts(col: pd.Series) -> dict[str, int]:

@@ -26,6 +26,7 @@ from ..errors import InputFileError, RecordError
 from ..messages import _
 from ..store.db import engine_for
 from ..store.models import AssessmentRecord, Case, Enrolment, Outcome
+from .columns import item_ids
 
 SMALL_CELL = 5
 
@@ -86,6 +87,7 @@ def export(url: str, out: Path, key: bytes) -> dict[str, int]:
                 "total": res.get("total"),
                 **{f"score_{k}": v for k, v in (res.get("scores") or {}).items()},
                 "fired": ",".join(f["id"] for f in res.get("fired", [])),
+                **{f"item_{k}": "" for k in item_ids(a.instrument)},   # unanswered
                 **{f"item_{k}": _coarse(v) for k, v in (a.responses or {}).items()}})
         for e in conn.execute(select(Enrolment)):
             rows["enrolments"].append({"case": pid(e.case_id), "programme": e.programme,

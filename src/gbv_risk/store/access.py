@@ -35,6 +35,7 @@ CASE_TABLES = {
     "referrals": "EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id)",
     "plans": "EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id)",
     "outcomes": "EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id)",
+    "plan_releases": "EXISTS (SELECT 1 FROM cases c WHERE c.id = case_id)",
     "order_extensions": "EXISTS (SELECT 1 FROM protection_orders o WHERE o.id = order_id)",
     "order_violations": "EXISTS (SELECT 1 FROM protection_orders o WHERE o.id = order_id)",
     "sessions": "EXISTS (SELECT 1 FROM enrolments e WHERE e.id = enrolment_id)",
@@ -51,8 +52,9 @@ WRITES = {
                 "order_violations": "INSERT", "enrolments": "INSERT, UPDATE",
                 "enrolment_transitions": "INSERT", "sessions": "INSERT, UPDATE",
                 "session_corrections": "INSERT", "referrals": "INSERT, UPDATE",
-                "plans": "INSERT", "outcomes": "INSERT, UPDATE"},
+                "plans": "INSERT", "outcomes": "INSERT, UPDATE", "plan_releases": "INSERT"},
     "psychologist": {"assessments": "INSERT", "plans": "INSERT", "referrals": "INSERT, UPDATE",
+                     "plan_releases": "INSERT",
                      "enrolments": "INSERT, UPDATE", "enrolment_transitions": "INSERT",
                      "sessions": "INSERT"},       # enrolling schedules the sessions
 }
@@ -139,12 +141,9 @@ def postgres_ddl(conn: Connection) -> list[str]:
     ]
     for r in ("administrator", "psychologist", "officer"):
         out.append(f"GRANT EXECUTE ON FUNCTION gbv_read_identity(integer) TO {_group(r)}")
-    for table, via in CASE_TABLES.items():
-        if table not in present:
-            continue
-        cond = "gbv_in_scope(district, mahalla)" if via is None else via
-        out += [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
-                f"CREATE POLICY scope ON {table} USING ({cond}) WITH CHECK ({cond})"]
+    for table in CASE_TABLES:
+        if table in present:
+            out += _row_security(table)
     out.append("GRANT ALL ON ALL TABLES IN SCHEMA public TO gbv_administrator")
     out.append("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO gbv_administrator, "
                "gbv_officer, gbv_psychologist")
@@ -167,6 +166,29 @@ def postgres_ddl(conn: Connection) -> list[str]:
     # every client checks the schema version before it starts
     out.append("GRANT SELECT ON alembic_version TO " + ", ".join(_group(r) for r in ROLES))
     return out
+
+
+def _row_security(table: str) -> list[str]:
+    via = CASE_TABLES[table]
+    cond = "gbv_in_scope(district, mahalla)" if via is None else via
+    return [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+            f"CREATE POLICY scope ON {table} USING ({cond}) WITH CHECK ({cond})"]
+
+
+def install_table(conn: Connection, table: str) -> None:
+    """Row security and grants for a case table that a later migration adds, as ``install``
+    gives them to the first ones (PostgreSQL; SQLite has the library's rules)."""
+    if conn.dialect.name != "postgresql":
+        return
+    ddl = [*_row_security(table), f"GRANT ALL ON {table} TO gbv_administrator",
+           f"GRANT USAGE ON SEQUENCE {table}_id_seq TO gbv_administrator, gbv_officer, "
+           "gbv_psychologist"]
+    for r in ("psychologist", "officer"):
+        ddl.append(f"GRANT SELECT ON {table} TO {_group(r)}")
+        if table in WRITES.get(r, {}):
+            ddl.append(f"GRANT {WRITES[r][table]} ON {table} TO {_group(r)}")
+    for statement in ddl:
+        conn.exec_driver_sql(statement)
 
 
 def install(conn: Connection) -> None:

@@ -95,15 +95,21 @@ def _sqlite_row_digest(conn: Connection, table: str, alias: str) -> str:
     return f"gbv_sha256(json_array({', '.join(cols)}))"
 
 
+def _sqlite_table_ddl(conn: Connection, table: str) -> list[str]:
+    out = []
+    for op, alias in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+        body = _sqlite_append(f"'{op.lower()}'", f"'{table}'",
+                              f'CAST({alias}."{_key(conn, table)}" AS TEXT)',
+                              _sqlite_row_digest(conn, table, alias))
+        out.append(f"CREATE TRIGGER audit_{table}_{op.lower()} AFTER {op} ON {table} "
+                   f"BEGIN {body}; END")
+    return out
+
+
 def _sqlite_ddl(conn: Connection) -> list[str]:
     out = []
     for table in audited_tables(conn):
-        for op, alias in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
-            body = _sqlite_append(f"'{op.lower()}'", f"'{table}'",
-                                  f'CAST({alias}."{_key(conn, table)}" AS TEXT)',
-                                  _sqlite_row_digest(conn, table, alias))
-            out.append(f"CREATE TRIGGER audit_{table}_{op.lower()} AFTER {op} ON {table} "
-                       f"BEGIN {body}; END")
+        out += _sqlite_table_ddl(conn, table)
     for table in APPEND_ONLY:
         for op in ("UPDATE", "DELETE"):
             out.append(f"CREATE TRIGGER keep_{table}_{op.lower()} BEFORE {op} ON {table} BEGIN "
@@ -152,11 +158,15 @@ _PG_FUNCTIONS = [
 ]
 
 
+def _pg_table_ddl(conn: Connection, table: str) -> list[str]:
+    return [f"CREATE TRIGGER audit_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION gbv_audit_row('{_key(conn, table)}')"]
+
+
 def _pg_ddl(conn: Connection) -> list[str]:
     out = list(_PG_FUNCTIONS)
     for table in audited_tables(conn):
-        out.append(f"CREATE TRIGGER audit_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION gbv_audit_row('{_key(conn, table)}')")
+        out += _pg_table_ddl(conn, table)
     for table in (*APPEND_ONLY, LOG):
         out.append(f"CREATE TRIGGER keep_{table} BEFORE UPDATE OR DELETE ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION gbv_refuse_change()")
@@ -172,6 +182,13 @@ def install(conn: Connection) -> None:
     for statement in ddl:       # psycopg reads % as a parameter marker
         conn.exec_driver_sql(statement.replace("%", "%%") if conn.dialect.name == "postgresql"
                              else statement)
+
+
+def install_table(conn: Connection, table: str) -> None:
+    """Audit a table that a later migration adds, as ``install`` audits the first ones."""
+    pg = conn.dialect.name == "postgresql"
+    for statement in _pg_table_ddl(conn, table) if pg else _sqlite_table_ddl(conn, table):
+        conn.exec_driver_sql(statement.replace("%", "%%") if pg else statement)
 
 
 def uninstall(conn: Connection) -> None:

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from .. import resources
 from ..codes import code as code_text
+from ..disclosure import rests_on_victim
 from ..errors import RecordError
 from ..messages import _
-from ..plan import Plan, build_plan
-from ..programmes.assign import recommend
+from ..plan import REASSESSMENT, Plan, Release, build_plan, subject_copy
 from ..programmes.catalogue import catalogue
 from ..result import RiskResult
 from ..rulesets import load_ruleset
@@ -36,6 +36,7 @@ from .models import (
     SessionRecord,
 )
 from .records import case_by_code, in_force
+from .releases import releases_of
 
 
 class DatedStep(BaseModel):
@@ -44,7 +45,15 @@ class DatedStep(BaseModel):
     agency: str
     due: dt.date
     because: str            # the rule or event that produced it
-    team_only: bool = False
+    team_only: bool = False     # the team's own work, never on the subject's copy
+    element: str = ""           # as a release names it (programme:x, referral:x, reassessment)
+    sources: tuple[str, ...] = ()   # what it rests on
+    release: Release | None = None
+
+    @property
+    def for_subject(self) -> bool:
+        return not self.team_only and (not rests_on_victim(self.sources)
+                                       or self.release is not None)
 
 
 class CasePlan(BaseModel):
@@ -58,6 +67,18 @@ class CasePlan(BaseModel):
     steps: list[DatedStep]
     plan: Plan
     closing: bool = False           # every programme completed: the plan closes the case
+    enrolled: list[str] = []        # titles of the programmes he is enrolled in
+
+    @property
+    def held_back(self) -> list[DatedStep]:
+        """Team copy: the steps the subject's copy leaves out because they rest on what the
+        victim said; a professional may release them (``plan release``)."""
+        return [x for x in self.steps if x.element and not x.team_only and not x.for_subject]
+
+
+# what a subject's copy of a case plan may hold; everything else is the team's
+SUBJECT_CASE_FIELDS = {"case", "as_of", "programmes", "closing"}
+SUBJECT_STEP_FIELDS = {"what", "agency", "due"}
 
 
 @lru_cache(maxsize=2)
@@ -86,12 +107,156 @@ def latest_assessment(s: Session, case_id: int, as_of: dt.date) -> AssessmentRec
 
 def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team",
                     lang: str = "en") -> CasePlan:
-    case = case_by_code(s, code)
-    rec = latest_assessment(s, case.id, as_of)
-    if rec is None:
-        raise RecordError(_("case {code} has no assessment on or before {date}; store one "
-                            "with `gbv-risk assess add`").format(code=code, date=as_of))
-    result = RiskResult.model_validate(rec.result)
+    """The team's plan of a case, or the copy handed to the subject (``subject_case_copy``
+    of the team's, with the releases on record)."""
+    team = _team_case_plan(s, code, as_of, lang)
+    return team if audience == "team" else subject_case_copy(team)
+
+
+def subject_case_copy(team: CasePlan) -> CasePlan:
+    """Built from nothing, like ``plan.subject_copy``: the dated steps he is to take that rest
+    on no victim source or were released to him, his programmes, and nothing of why."""
+    steps = [DatedStep(what=x.what, agency=x.agency, due=x.due, because="")
+             for x in team.steps if x.for_subject]
+    return CasePlan(case=team.case, as_of=team.as_of, compliance=None, compliance_reasons=[],
+                    programmes=team.enrolled, steps=steps, plan=subject_copy(team.plan),
+                    closing=team.closing)
+
+
+class _Builder:
+    """The dated steps of one case's team plan, each with the element id a release names and
+    the sources it rests on."""
+
+    def __init__(self, s: Session, code: str, as_of: dt.date, lang: str):
+        self.s, self.code, self.as_of, self.lang = s, code, as_of, lang
+        self.case = case_by_code(s, code)
+        self.rec = latest_assessment(s, self.case.id, as_of)
+        if self.rec is None:
+            raise RecordError(_("case {code} has no assessment on or before {date}; store one "
+                                "with `gbv-risk assess add`").format(code=code, date=as_of))
+        self.result = RiskResult.model_validate(self.rec.result)
+        self.rs = _ruleset_of(self.rec)
+        self.say = phrases(lang)
+        self.cfg = agencies()
+        self.order = _order_in_force(s, self.case.id, as_of)
+        self.plan = build_plan(self.result, self.rs, "team", lang, releases_of(s, self.case.id),
+                               has_order=self.order is not None)
+        if not self.plan.subject:          # a stored assessment is the case's: say which
+            self.plan = self.plan.model_copy(update={"subject": code})
+        self.by_rule = _rules_by_outcome(self.rs, {f.id for f in self.result.fired}, self.say)
+        self.steps: list[DatedStep] = []
+
+    def label(self, kind: str, key: str) -> str:
+        return self.rs.compiled.label(kind, key, self.lang)
+
+    def days(self, n: int) -> dt.date:
+        return self.rec.date + dt.timedelta(days=n)
+
+    def team_steps(self) -> None:
+        for kind, items, default in (("step", self.plan.steps, ("prevention_inspector", 7)),
+                                     ("safety", self.plan.safety_steps, ("inson_centre", 1))):
+            table = self.cfg["steps" if kind == "step" else "safety_steps"]
+            for item in items:
+                c = table.get(item.id, {"agency": default[0], "days": default[1]})
+                self.steps.append(DatedStep(
+                    what=self.label("steps" if kind == "step" else "safety_steps", item.id),
+                    agency=self.label("agencies", c["agency"]), due=self.days(c["days"]),
+                    because=self.by_rule.get((kind, item.id), self.say["because_rule_set"]),
+                    team_only=True, sources=item.sources))
+
+    def referrals(self) -> None:
+        for item in self.plan.referrals:
+            self.steps.append(DatedStep(
+                what=self.say["referral"].format(agency=item.label), agency=item.label,
+                due=self.days(self.cfg["referrals"]["default_days"]),
+                because=self.by_rule.get(("referral", item.id), self.say["because_rule_set"]),
+                element=item.element, sources=item.sources, release=item.release))
+
+    def enrolments(self) -> tuple[list[str], list[str], set[str]]:
+        programmes, titles, enrolled = [], [], set()
+        for e in self.s.scalars(select(Enrolment).where(Enrolment.case_id == self.case.id)):
+            enrolled.add(e.programme)
+            known = catalogue().get(e.programme)
+            title = known.title.get(self.lang) if known else e.programme
+            titles.append(title)
+            programmes.append(f"{title} ({code_text(e.status)}, {e.provider})")
+            nxt = self.s.scalar(select(func.min(SessionRecord.scheduled_on))
+                                .where(SessionRecord.enrolment_id == e.id,
+                                       SessionRecord.scheduled_on >= self.as_of,
+                                       SessionRecord.outcome.is_(None)))
+            if nxt and e.status in ("on_programme", "referred", "suspended"):
+                # he is enrolled: his sessions are his to know, whatever led to them
+                self.steps.append(DatedStep(
+                    what=self.say["next_session"].format(programme=title), agency=e.provider,
+                    due=nxt, because=self.say["because_enrolment"].format(id=e.id),
+                    element=f"enrolment:{e.id}", sources=("records",)))
+        return programmes, titles, enrolled
+
+    def recommended(self, enrolled: set[str]) -> None:
+        cat = catalogue()
+        for item in self.plan.programmes:
+            if item.id in enrolled:
+                continue
+            prog = cat[item.id]
+            self.steps.append(DatedStep(
+                what=self.say["enrol"].format(title=item.label, programme=item.id),
+                agency=item.agency, due=self.days(prog.start_within_days), because=item.detail,
+                element=item.element, sources=item.sources, release=item.release))
+
+    def reassessment(self, breach: bool) -> bool:
+        triggers, closing = _triggers(self.s, self.case.id, self.rec, self.as_of, self.say)
+        if breach:
+            triggers.append(self.say["because_breach"])
+        by = self.result.actions.reassess_by
+        if by or triggers:
+            due = min([d for d in [by] if d] + [self.as_of] * bool(triggers))
+            # the events are on record; the interval rests on what the rules read
+            sources = self.plan.reassess_sources if by else ("records",)
+            self.steps.append(DatedStep(
+                what=self.say["reassessment"],
+                agency=self.label("agencies", self.cfg["reassessment"]["agency"]), due=due,
+                because="; ".join(triggers) or self.say["because_interval"],
+                element=REASSESSMENT, sources=sources, release=self.plan.reassess_release))
+        return closing
+
+    def compliance(self, found) -> tuple[str, list[str]]:
+        if not found:
+            return "compliant", []
+        for st in found[0].steps:
+            self.steps.append(DatedStep(what=st, agency=self.case.officer, due=self.as_of,
+                                        because=self.say["because_compliance"], team_only=True))
+        return found[0].status, found[0].reasons
+
+    def order_expiry(self) -> None:
+        o = self.order
+        if o is not None:
+            self.steps.append(DatedStep(
+                what=self.say["order_expiry"].format(order=o.id, date=o.expires_on),
+                agency=self.label("agencies", "prevention_inspector"),
+                due=max(self.as_of, o.expires_on - dt.timedelta(days=7)),
+                because=self.say["because_order"], team_only=True))
+
+
+def _team_case_plan(s: Session, code: str, as_of: dt.date, lang: str) -> CasePlan:
+    b = _Builder(s, code, as_of, lang)
+    b.team_steps()
+    b.referrals()
+    programmes, titles, enrolled = b.enrolments()
+    b.recommended(enrolled)
+    found = compliance_check(s, as_of, case_code=code, lang=lang)
+    closing = b.reassessment(bool(found) and found[0].status == "breach_suggested")
+    status, reasons = b.compliance(found)
+    b.order_expiry()
+    steps = sorted(b.steps, key=lambda x: (x.due, x.agency, x.what))
+    seen: set[str] = set()
+    steps = [x for x in steps if not (x.what in seen or seen.add(x.what))]   # earliest wins
+    return CasePlan(case=code, as_of=as_of, compliance=status,
+                    compliance_label=code_text(status), compliance_reasons=reasons,
+                    programmes=programmes, steps=steps, plan=b.plan, closing=closing,
+                    enrolled=titles)
+
+
+def _ruleset_of(rec: AssessmentRecord):
     rs = load_ruleset(f"{rec.ruleset}@{rec.ruleset_version}")
     if rs.compiled.content_hash != rec.content_hash:
         raise RecordError(_("assessment #{id} was scored with {ruleset}@{version} #{hash}, "
@@ -99,103 +264,14 @@ def build_case_plan(s: Session, code: str, as_of: dt.date, audience: str = "team
                             "it").format(id=rec.id, ruleset=rec.ruleset,
                                          version=rec.ruleset_version,
                                          hash=rec.content_hash[:12]))
-    plan = build_plan(result, rs, audience, lang)   # type: ignore[arg-type]
-    if not plan.subject:          # a stored assessment is the case's: say which
-        plan = plan.model_copy(update={"subject": code})
-    cfg = agencies()
-    team = audience == "team"
-    steps: list[DatedStep] = []
-
-    def label(kind: str, key: str) -> str:
-        return rs.compiled.label(kind, key, lang)
-
-    say = phrases(lang)
-    by_rule = _rules_by_outcome(rs, {f.id for f in result.fired}, say)
-    for st in (x.id for x in plan.steps):
-        c = cfg["steps"].get(st, {"agency": "prevention_inspector", "days": 7})
-        steps.append(DatedStep(what=label("steps", st), agency=label("agencies", c["agency"]),
-                               due=rec.date + dt.timedelta(days=c["days"]),
-                               because=by_rule.get(("step", st), say["because_rule_set"]),
-                               team_only=True))
-    if team:
-        for st in result.actions.safety_steps:
-            c = cfg["safety_steps"].get(st, {"agency": "inson_centre", "days": 1})
-            steps.append(DatedStep(what=label("safety_steps", st),
-                                   agency=label("agencies", c["agency"]),
-                                   due=rec.date + dt.timedelta(days=c["days"]),
-                                   because=by_rule.get(("safety", st), say["because_rule_set"]),
-                                   team_only=True))
-    enrolled = {e.programme: e for e in s.scalars(select(Enrolment)
-                                                 .where(Enrolment.case_id == case.id))}
-    for ref in (x.id for x in plan.referrals):
-        steps.append(DatedStep(what=say["referral"].format(agency=label("agencies", ref)),
-                               agency=label("agencies", ref),
-                               due=rec.date + dt.timedelta(days=cfg["referrals"]["default_days"]),
-                               because=by_rule.get(("referral", ref), say["because_rule_set"])))
-    programmes, titles = [], []
-    for e in enrolled.values():
-        nxt = s.scalar(select(func.min(SessionRecord.scheduled_on))
-                       .where(SessionRecord.enrolment_id == e.id,
-                              SessionRecord.scheduled_on >= as_of,
-                              SessionRecord.outcome.is_(None)))
-        known = catalogue().get(e.programme)
-        title = known.title.get(lang) if known else e.programme
-        titles.append(title)
-        programmes.append(f"{title} ({code_text(e.status)}, {e.provider})")
-        if nxt and e.status in ("on_programme", "referred", "suspended"):
-            steps.append(DatedStep(what=say["next_session"].format(programme=title),
-                                   agency=e.provider, due=nxt,
-                                   because=say["because_enrolment"].format(id=e.id)))
-    answers = _answers_of(rs, rec.responses)
-    for r in recommend(result, answers):
-        if r.programme not in enrolled:
-            prog = catalogue()[r.programme]
-            steps.append(DatedStep(what=say["enrol"].format(title=prog.title.get(lang),
-                                                             programme=r.programme),
-                                   agency=label("agencies", r.provider_type),
-                                   due=rec.date + dt.timedelta(days=prog.start_within_days),
-                                   because=r.text(label)))
-    triggers, closing = _triggers(s, case.id, rec, as_of, say)
-    found = compliance_check(s, as_of, case_code=code, lang=lang)
-    if found and found[0].status == "breach_suggested":
-        triggers.append(say["because_breach"])
-    if result.actions.reassess_by or triggers:
-        due = min([d for d in [result.actions.reassess_by] if d] + [as_of] * bool(triggers))
-        steps.append(DatedStep(
-            what=say["reassessment"], agency=label("agencies", cfg["reassessment"]["agency"]),
-            due=due, because="; ".join(triggers) or say["because_interval"]))
-    status, reasons = "compliant", []
-    if team:
-        if found:
-            status, reasons = found[0].status, found[0].reasons
-            for st in found[0].steps:
-                steps.append(DatedStep(what=st, agency=case.officer, due=as_of,
-                                       because=say["because_compliance"], team_only=True))
-        order = s.scalar(select(ProtectionOrder).where(ProtectionOrder.case_id == case.id,
-                                                       ProtectionOrder.expires_on >= as_of)
-                         .order_by(ProtectionOrder.expires_on.desc()).limit(1))
-        if order:
-            steps.append(DatedStep(what=say["order_expiry"].format(order=order.id,
-                                                                    date=order.expires_on),
-                                   agency=label("agencies", "prevention_inspector"),
-                                   due=max(as_of, order.expires_on - dt.timedelta(days=7)),
-                                   because=say["because_order"], team_only=True))
-    steps.sort(key=lambda x: (x.due, x.agency, x.what))
-    seen: set[str] = set()
-    steps = [x for x in steps if not (x.what in seen or seen.add(x.what))]   # earliest wins
-    if not team:
-        steps = [x for x in steps if not x.team_only]
-    return CasePlan(case=code, as_of=as_of, compliance=status if team else None,
-                    compliance_label=code_text(status) if team else None,
-                    compliance_reasons=reasons,
-                    programmes=programmes if team else titles,
-                    steps=steps, plan=plan, closing=closing)
+    return rs
 
 
-def _answers_of(rs, responses: dict[str, Any]) -> dict[str, Any]:
-    from ..assessment import parse_answer
-
-    return {i.id: parse_answer(i, responses.get(i.id))[0] for i in rs.instrument.items}
+def _order_in_force(s: Session, case_id: int, as_of: dt.date) -> ProtectionOrder | None:
+    return s.scalar(select(ProtectionOrder).where(ProtectionOrder.case_id == case_id,
+                                                  ProtectionOrder.issued_on <= as_of,
+                                                  ProtectionOrder.expires_on >= as_of)
+                    .order_by(ProtectionOrder.expires_on.desc()).limit(1))
 
 
 def _rules_by_outcome(rs, fired: set[str], say: dict[str, str]) -> dict[tuple[str, str], str]:

@@ -108,6 +108,7 @@ def generate(s: Session, cases: int, seed: int, as_of: dt.date = DEMO_AS_OF) -> 
             s.add(Incident(case_id=case.id, date=d, type=rnd.choice(("physical", "psychological",
                                                                    "threat", "economic")),
                            severity=min(5, 1 + int(risk * 5 * rnd.random() + rnd.random()))))
+        order = None
         if rnd.random() < 0.5 + 0.4 * risk:
             from .legal import order_rule_on
 
@@ -129,7 +130,7 @@ def generate(s: Session, cases: int, seed: int, as_of: dt.date = DEMO_AS_OF) -> 
             day = max(due, as_of - dt.timedelta(days=rnd.randrange(0, max(1, min(interval, 14)))))
             _store_assessment(s, rs, case.id, day, _answers(rnd, rs, risk * 0.85, opened))
         attend = 0.98 - 0.25 * risk
-        for rec in recommend(result, answers):
+        for rec in recommend(result, rs.compiled, has_order=order is not None):
             p = progs[rec.programme]
             begin = opened + dt.timedelta(days=min(p.start_within_days, 14) + rnd.randrange(0, 5))
             if begin > as_of:

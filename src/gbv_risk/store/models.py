@@ -252,3 +252,20 @@ class Outcome(Base):
     recurred_on: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20))          # recorded | synthetic
     true_probability: Mapped[float | None] = mapped_column()
+
+
+class PlanRelease(Base):
+    """A professional's decision, on the record, that the subject's copy of the plan may show
+    one element that rests on what the victim said; or the withdrawal of that decision. Rows
+    are added, never changed (erasure blanks the reason), so the latest row of an element is
+    its state and the earlier ones its history."""
+
+    __tablename__ = "plan_releases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element: Mapped[str] = mapped_column(String(120))     # programme:x | referral:x | reassessment
+    released: Mapped[bool] = mapped_column(Boolean)       # False: a withdrawal
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(120))
+    on: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, server_default=func.now())

@@ -15,7 +15,7 @@ from ..messages import _
 from ..programmes.catalogue import get_programme
 from ..protect.keys import Keyring, load_keyring
 from ..result import RiskResult
-from .legal import order_rule_on
+from .legal import describe, order_rule_on
 from .models import (
     ABSENCE_REASONS,
     SESSION_OUTCOMES,
@@ -104,7 +104,7 @@ def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
     if duration > rule.duration_days:
         raise RecordError(_("an order issued on {date} lasts at most {days} days "
                             "({source})").format(date=issued_on, days=rule.duration_days,
-                                                 source=rule.source))
+                                                 source=describe(rule)))
     order = ProtectionOrder(case_id=case.id, issued_on=issued_on, issued_by=issued_by,
                             expires_on=issued_on + dt.timedelta(days=duration),
                             conditions=list(conditions or []))
@@ -140,7 +140,7 @@ def extend_order(s: Session, order_id: int, on: dt.date, reason: str) -> Protect
         raise RecordError(_("order #{order} (issued {issued}) may be extended {count} time(s) "
                             "under the rules then in force ({source})").format(
             order=order_id, issued=order.issued_on, count=rule.max_extensions,
-            source=rule.source))
+            source=describe(rule)))
     if on > order.expires_on:
         raise RecordError(_("order #{order} expired on {date}; issue a new order").format(
             order=order_id, date=order.expires_on))

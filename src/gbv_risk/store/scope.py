@@ -69,7 +69,7 @@ def _criteria(actor: Actor) -> list:
            with_loader_criteria(m.SubjectIdentity, m.SubjectIdentity.subject_id.in_(subjects),
                                 include_aliases=True)]
     for model in (m.Incident, m.ProtectionOrder, m.AssessmentRecord, m.Enrolment, m.Referral,
-                  m.PlanRecord, m.Outcome):
+                  m.PlanRecord, m.Outcome, m.PlanRelease):
         out.append(with_loader_criteria(model, model.case_id.in_(cases), include_aliases=True))
     for model in (m.OrderExtension, m.OrderViolation):
         out.append(with_loader_criteria(model, model.order_id.in_(orders),
@@ -85,7 +85,7 @@ def _criteria(actor: Actor) -> list:
 CASE_MODELS = (m.Case, m.Subject, m.SubjectIdentity, m.Incident, m.ProtectionOrder,
                m.AssessmentRecord, m.Enrolment, m.Referral, m.PlanRecord, m.Outcome,
                m.OrderExtension, m.OrderViolation, m.SessionRecord, m.EnrolmentTransition,
-               m.SessionCorrection)
+               m.SessionCorrection, m.PlanRelease)
 
 
 def _get(session: Session, model, key):
