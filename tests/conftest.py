@@ -5,10 +5,13 @@ import dataclasses
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -115,3 +118,72 @@ def invoke(url: str, *args: str) -> Ran:
 
     r = CliRunner().invoke(main, ["--db", url, *args])
     return Ran(r.exit_code, r.stdout, r.stderr)
+
+
+# --- a pilot with one user per role (roles and scopes, releases) ---------------------------
+
+AS_OF = "2026-09-01"
+
+
+@pytest.fixture(scope="module")
+def pg_store():
+    """A set-up store on a fresh PostgreSQL database only: what a SQL prompt allows."""
+    from gbv_risk.store.migrate import upgrade
+
+    with fresh_database("postgresql", Path()) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def pilot(store_db, tmp_path, monkeypatch):
+    """A store with cases in several districts and four users, one per role."""
+    yield from _pilot(store_db, tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def pg_pilot(pg_store, tmp_path_factory):
+    """One pilot for every SQL-prompt attempt: none of them may change anything."""
+    with pytest.MonkeyPatch.context() as mp:
+        yield from _pilot(pg_store, tmp_path_factory.mktemp("keys"), mp)
+
+
+def _pilot(store_db, tmp_path, monkeypatch):
+    from gbv_risk.store.db import engine_for
+
+    monkeypatch.setenv("GBV_RISK_KEY_FILE", str(tmp_path / "keys.json"))
+    monkeypatch.delenv("GBV_RISK_USER", raising=False)
+    assert invoke(store_db, "demo-data", "--cases", "20", "--seed", "5", "--as-of",
+                  AS_OF).returncode == 0
+    with engine_for(store_db).connect() as conn:
+        districts = [d for (d,) in conn.execute(text(
+            "SELECT DISTINCT district FROM cases ORDER BY district"))]
+    tag = uuid.uuid4().hex[:6]
+    names = {r: f"{r[:3]}_{tag}" for r in ("administrator", "officer", "psychologist",
+                                            "researcher")}
+    scope = {"officer": ["--district", districts[0]], "psychologist": ["--district",
+                                                                       districts[1]]}
+    for role, name in names.items():
+        r = invoke(store_db, "user", "add", name, "--role", role, *scope.get(role, []))
+        assert r.returncode == 0, r.stderr
+        if role == "administrator":         # on SQLite, the file's owner acts as them now
+            monkeypatch.setenv("GBV_RISK_USER", name)
+    yield store_db, names, districts
+    if store_db.startswith("postgresql"):
+        with engine_for(store_db).begin() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'DROP OWNED BY "{name}"')
+        admin = create_engine(make_url(store_db).set(database="postgres"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+        admin.dispose()
+
+
+def as_user(url: str, name: str, monkeypatch) -> str:
+    """The URL a user works with: their own login on PostgreSQL, their name on SQLite."""
+    monkeypatch.setenv("GBV_RISK_USER", name)
+    if url.startswith("sqlite"):
+        return url
+    return make_url(url).set(username=name).render_as_string(hide_password=False)

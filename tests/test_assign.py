@@ -55,7 +55,7 @@ def check_fit(result, recs) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXAMPLE_LEVELS))
 def test_examples_get_programmes_that_fit_their_level(name):
-    a, result = scored(name)
+    _a, result = scored(name)
     assert result.level == EXAMPLE_LEVELS[name]
     recs = recs_of(result)
     check_fit(result, recs)
@@ -69,7 +69,7 @@ def test_examples_get_programmes_that_fit_their_level(name):
 
 
 def test_low_risk_gets_one_light_programme():
-    a, result = scored("low_risk.yaml")
+    _a, result = scored("low_risk.yaml")
     recs = recs_of(result, has_order=True)
     assert len(recs) == 1
     p = catalogue()[recs[0].programme]
@@ -82,7 +82,7 @@ def test_low_risk_gets_one_light_programme():
 
 @pytest.mark.parametrize("name", ["high_risk.yaml", "very_high_risk.yaml"])
 def test_very_high_risk_gets_the_group_programme_and_several_agencies(name):
-    a, result = scored(name)
+    _a, result = scored(name)
     assert result.level == "very_high"
     recs = recs_of(result, has_order=True)
     got = [r.programme for r in recs]
@@ -95,7 +95,7 @@ def test_very_high_risk_gets_the_group_programme_and_several_agencies(name):
 
 def test_order_supervision_only_with_an_order_in_force():
     """A plan never tells anyone to supervise an order that does not exist."""
-    a, result = scored("very_high_risk.yaml")
+    _a, result = scored("very_high_risk.yaml")
     without = {r.programme for r in recs_of(result, has_order=False)}
     with_order = {r.programme for r in recs_of(result, has_order=True)}
     required = {p.programme for p in catalogue().values() if p.requires_order}
@@ -140,7 +140,7 @@ rules:
 
 
 def test_no_alcohol_need_no_alcohol_programme():
-    a, result = scored("low_risk.yaml")
+    _a, result = scored("low_risk.yaml")
     assert "alcohol" not in result.actions.needs
     assert not any("alcohol" in catalogue()[r.programme].needs for r in recs_of(result))
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from gbv_risk import available_rulesets, load_assessment, load_ruleset, score
 from gbv_risk.errors import DefinitionError, GbvRiskError
+from gbv_risk.messages import set_language
 from gbv_risk.programmes.catalogue import get_programme
 from gbv_risk.rulesets import load_path
 from gbv_risk.store import records as R
@@ -29,6 +30,14 @@ DAY = dt.timedelta(days=1)
 LOW = EXAMPLES / "low_risk.yaml"          # 2026-03-02, no orders, one incident
 LOW_DATE = D(2026, 3, 2)
 GROUP = "behaviour_change_group"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages these tests read are the English ones, whatever ran before."""
+    set_language("en")
+    yield
+    set_language("en")
 
 
 def newest(ruleset_id: str) -> str:

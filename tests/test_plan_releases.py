@@ -10,12 +10,11 @@ import json
 import uuid
 
 import pytest
-from conftest import cli, invoke
+from conftest import as_user, cli, invoke
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
-from test_access import _pilot, as_user, pg_pilot, pg_store, pilot  # noqa: F401 (fixtures)
 
 from gbv_risk import load_ruleset, score
 from gbv_risk.assessment import from_data
@@ -204,9 +203,9 @@ def test_a_sql_prompt_cannot_forge_change_or_read_releases(pg_pilot, monkeypatch
                                   {"d": districts[1]}).scalar_one()
     eng = create_engine(as_user(url, names[role], monkeypatch))
     try:
-        with eng.begin() as conn:
-            with pytest.raises(DBAPIError, match=r"permission denied|row-level security"):
-                conn.execute(text(sql), {"other_case": other_case})
+        with eng.begin() as conn, pytest.raises(DBAPIError,
+                                                match=r"permission denied|row-level security"):
+            conn.execute(text(sql), {"other_case": other_case})
     finally:
         eng.dispose()
 

@@ -181,7 +181,7 @@ def test_a_bad_rationale_in_a_file_names_its_place(tmp_path):
 
 
 def test_recommendation_reasons_stay_english_and_read_in_the_run_language():
-    a, result = high_result()
+    _a, result = high_result()
     rs = load_ruleset("ipv_core")
     recs = recommend(result, rs.compiled)
     english = {r.programme: r.why for r in recs}

@@ -165,3 +165,20 @@ def test_the_exports_own_columns_feed_back_in_and_score_the_same(tmp_path):
     assert (again["input_level"] == "low").all() and (again["input_total"] == "0").all()
     assert (again["input_ruleset"] == "ipv_core@2026.1").all()
     assert (again["case"] == "9ed150116b144e53").all() and "item_strangulation" not in again
+
+
+def test_a_date_answered_none_is_an_answer_in_a_research_file(tmp_path):
+    """'No such date' (they never separated) is an answer; only 'unknown' is unanswered."""
+    from gbv_risk.research.batch_io import score_file
+
+    rs = load_ruleset("ipv_core")
+    row = {i.id: ("no" if i.type.value == "yes_no" else 0 if i.type.value == "count"
+                  else i.choice_values[0] if i.type.value == "choice" else "none")
+           for i in rs.instrument.items}
+    data, out = tmp_path / "h.csv", tmp_path / "o.csv"
+    pd.DataFrame([dict(row, date="2026-05-01"),
+                  dict(row, date="2026-05-01", separation_date="unknown")]).to_csv(data,
+                                                                                 index=False)
+    score_file(rs, data, out)
+    scored = pd.read_csv(out, keep_default_na=False)
+    assert list(scored["unanswered"]) == ["", "separation_date"]

@@ -23,7 +23,7 @@ from .programmes.assign import recommend
 from .programmes.catalogue import catalogue
 from .result import RiskResult
 from .rulesets import RuleSet
-from .summary import rationale_text
+from .summary import could_add_lines, decisive_lines, rationale_text, unanswered_line
 
 Audience = Literal["team", "subject"]
 REASSESSMENT = "reassessment"
@@ -74,6 +74,8 @@ class Plan(BaseModel):
     provisional: bool = False
     level_range: tuple[str, str] | None = None
     level_range_labels: tuple[str, str] | None = None
+    # team copy: what the unanswered items could move or add, as (depth, text) lines
+    unanswered: list[tuple[int, str]] = []
     intensity: str | None = None
     intensity_label: str | None = None
     reasons: list[PlanItem] = []
@@ -152,6 +154,7 @@ def team_plan(result: RiskResult, rs: RuleSet, lang: str = "en",
         override_reason=result.override.reason if result.override else None,
         provisional=result.provisional, level_range=result.level_range,
         level_range_labels=tuple(c.label("levels", x, lang) for x in result.level_range),
+        unanswered=_unanswered(result, rs, lang),
         intensity=a.intensity,
         intensity_label=c.label("intensities", a.intensity, lang) if a.intensity else None,
         reasons=reasons, flags=listed("flag", "flag", result.flags, "flags"),
@@ -212,6 +215,21 @@ def _work_on(result: RiskResult, rs: RuleSet, lang: str) -> list[PlanItem]:
             out.append(PlanItem(id=ch.item, label=item.text.get(lang), kind="work_on",
                                 detail=f"{ch.answer} -> {ch.if_answered}",
                                 sources=(item.source.value,)))
+    return out
+
+
+def _unanswered(result: RiskResult, rs: RuleSet, lang: str) -> list[tuple[int, str]]:
+    """The provisional range's detail: which sets of unanswered items could move the level
+    and which actions their answers could add, as ``gbv-risk score`` says it."""
+    if not result.unanswered:
+        return []
+    lines = decisive_lines(result) if result.provisional else ["  " + unanswered_line(result)]
+    lines = [*lines, *("  " + x for x in could_add_lines(result, rs, lang))]
+    out = []
+    for line in lines:
+        text = line.lstrip()
+        depth = (len(line) - len(text)) // 2
+        out.append((max(0, depth - 1), text.removeprefix("- ")))
     return out
 
 

@@ -93,7 +93,7 @@ HEADINGS: dict[str, str] = {
     "rule": N_("rule"),
     "effective_from": N_("in force from"),
     "act": N_("act"),
-    "date_status": N_("date"),
+    "date_status": N_("date status"),
     "date_source": N_("date checked against"),
     "duration_days": N_("length (days)"),
     "extension_days": N_("extension (days)"),

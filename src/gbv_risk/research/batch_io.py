@@ -175,7 +175,11 @@ def _normalise(rs: RuleSet, frame: pd.DataFrame, source: str, offset: int,
             table = np.array([-1 if v is None else choices.index(v) for v in values] + [-1],
                              dtype=np.int16)
             out[item.id] = pd.Categorical.from_codes(table[codes], categories=choices)
-        else:                                   # no date ('none') and unknown are both NaT
+        elif "none" in values:                  # 'no such date' is an answer, not unknown:
+            table = np.array([np.datetime64(v, "D") if isinstance(v, dt.date) else v
+                              for v in values] + [None], dtype=object)
+            out[item.id] = table[codes]         # only an object column can keep it apart
+        else:
             table = np.array([v if isinstance(v, dt.date) else None for v in values] + [None],
                              dtype="datetime64[D]")
             out[item.id] = table[codes]
