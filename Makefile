@@ -49,7 +49,7 @@ test: $(STAMP) ## Run every test (lint, rule-set tests, pytest on SQLite and Pos
 	@bash .ci/postgres-up
 	$(BIN)/ruff check .
 	$(BIN)/gbv-risk rules test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check .

@@ -255,19 +255,21 @@ def test_assess_add_answers_the_item_from_the_case_order(store_db, tmp_path):
         R.add_order(s, "WITH", D(2026, 3, 1), "insp-1")
         R.add_order(s, "LATER", D(2026, 3, 5), "insp-1")      # after the assessment date
         R.add_order(s, "SAID", D(2026, 3, 1), "insp-1")
-    said = tmp_path / "said_no.yaml"
+    said, blank = tmp_path / "said_no.yaml", tmp_path / "left_blank.yaml"
     doc = yaml.safe_load(LOW.read_text(encoding="utf-8"))
     doc["responses"]["order_issued_index_incident"] = "no"
     said.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    del doc["responses"]["order_issued_index_incident"]        # the assessor left it out
+    blank.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
 
-    out = invoke(store_db, "assess", "add", "WITH", str(LOW))
+    out = invoke(store_db, "assess", "add", "WITH", str(blank))
     assert out.returncode == 0, out.stderr
     assert "order_issued_index_incident answered yes from protection order #" in out.stdout
     rec = _stored(store_db, "WITH")
     assert rec.responses["order_issued_index_incident"] == "yes"
     assert "correction_plan_res441" in [f["id"] for f in rec.result["fired"]]
 
-    for code, path in (("LATER", LOW), ("NONE", LOW), ("SAID", said)):
+    for code, path in (("LATER", blank), ("NONE", blank), ("SAID", said)):
         out = invoke(store_db, "assess", "add", code, str(path))
         assert out.returncode == 0, out.stderr
         assert "answered yes from protection order" not in out.stdout, code

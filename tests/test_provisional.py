@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 import yaml
@@ -19,8 +17,9 @@ from conftest import EXAMPLES, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import answers, assessment_dates, rule_sets
+from test_properties import assess, load_doc
 
-from gbv_risk.assessment import Assessment, from_data
+from gbv_risk.assessment import Assessment
 from gbv_risk.could_add import could_add
 from gbv_risk.decisive import Budget, minimal_sets
 from gbv_risk.engine import ir
@@ -38,18 +37,6 @@ SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.function_scoped_fixture])
 DAY = dt.date(2026, 3, 1)
-
-
-def load_doc(doc: dict):
-    folder = Path(tempfile.mkdtemp(prefix="gbv-prov-"))
-    path = folder / "ruleset.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    return load_path(path)
-
-
-def assess(responses: dict, date) -> Assessment:
-    return from_data({"instrument": "mini@1", "date": date.isoformat(),
-                      "responses": responses}, "<generated>")
 
 
 def level(c, answers: dict, date) -> int:
