@@ -60,9 +60,13 @@ def _drop_postgres(url: str, handle) -> None:
     eng = store_db._ENGINES.pop(url, None)
     if eng is not None:
         eng.dispose()
+    from gbv_risk.store.access import ROLES, group_name
+
     admin, name = handle
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for role in ROLES:          # a database's groups go with it
+            conn.execute(text(f'DROP ROLE IF EXISTS "{group_name(name, role)}"'))
     admin.dispose()
 
 

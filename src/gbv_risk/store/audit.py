@@ -140,8 +140,11 @@ _PG_FUNCTIONS = [
       INSERT INTO {LOG} (id, at, actor, action, table_name, record_id, detail, prev_hash, hash)
       VALUES (nid, ts, who, p_action, p_table, p_rid, p_detail, prev, h);
     END $$""",
+    # the digest of a row is the same whatever the writer's session settings
     """CREATE OR REPLACE FUNCTION gbv_audit_row() RETURNS trigger LANGUAGE plpgsql
-        SECURITY DEFINER SET search_path = public, pg_temp AS $$
+        SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC'
+        SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
+        AS $$
     DECLARE r record;
     BEGIN
       IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
@@ -155,12 +158,41 @@ _PG_FUNCTIONS = [
       RAISE EXCEPTION '% are never changed or deleted: record a correction as a new version',
         TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
     END $$""",
+    # TRUNCATE fires no row trigger: it would empty a table without one entry
+    """CREATE OR REPLACE FUNCTION gbv_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION 'TRUNCATE of % is refused: rows are deleted one by one, each with an '
+        'audit entry', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+    END $$""",
+    # entries are written by the triggers and the identity reader alone, never by hand
+    "REVOKE ALL ON FUNCTION gbv_audit_append(text, text, text, text) FROM PUBLIC",
+    "REVOKE ALL ON FUNCTION gbv_audit_row() FROM PUBLIC",
 ]
 
 
 def _pg_table_ddl(conn: Connection, table: str) -> list[str]:
     return [f"CREATE TRIGGER audit_{table} AFTER INSERT OR UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION gbv_audit_row('{_key(conn, table)}')"]
+            f"FOR EACH ROW EXECUTE FUNCTION gbv_audit_row('{_key(conn, table)}')",
+            *_pg_no_truncate(table)]
+
+
+def _pg_no_truncate(table: str) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS no_truncate_{table} ON {table}",
+            f"CREATE TRIGGER no_truncate_{table} BEFORE TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION gbv_refuse_truncate()"]
+
+
+def harden(conn: Connection) -> None:
+    """Bring an audit installed before revision 0006 up to today's: functions re-made
+    (session-independent digests, no PUBLIC execute on the chain's append), and TRUNCATE
+    refused on every audited table. SQLite has no TRUNCATE and no grants."""
+    if conn.dialect.name != "postgresql":
+        return
+    statements = list(_PG_FUNCTIONS)
+    for table in audited_tables(conn):
+        statements += _pg_no_truncate(table)
+    for statement in statements:
+        conn.exec_driver_sql(statement.replace("%", "%%"))
 
 
 def _pg_ddl(conn: Connection) -> list[str]:
@@ -193,7 +225,8 @@ def install_table(conn: Connection, table: str) -> None:
 
 def uninstall(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        for fn in ("gbv_audit_row", "gbv_refuse_change", "gbv_audit_append"):
+        for fn in ("gbv_audit_row", "gbv_refuse_change", "gbv_refuse_truncate",
+                   "gbv_audit_append"):
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn} CASCADE")
         return
     rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
