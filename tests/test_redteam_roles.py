@@ -375,3 +375,34 @@ def test_nobody_reads_the_research_pseudonyms_key(pg_pilot, monkeypatch, role):
         if role == "researcher":
             assert attempt(conn, "SELECT count(*) FROM research_cases") is None
             assert attempt(conn, "SELECT count(*) FROM cases") == REFUSED
+
+
+# --- the same through the library, on both databases --------------------------------------
+
+def test_through_the_library_too_no_row_points_outside_the_scope(pilot, monkeypatch):
+    """On SQLite the library applies the database's reference checks itself."""
+    import datetime as dt
+
+    from gbv_risk.errors import AccessDenied
+    from gbv_risk.store import models as m
+    from gbv_risk.store.uow import unit_of_work
+
+    url, names, districts = pilot
+    other = out_of_scope(url, districts[1])
+    officer = as_user(url, names["officer"], monkeypatch)
+    with pytest.raises(AccessDenied), unit_of_work(officer) as s:
+        s.add(m.Case(code=f"X-{uuid.uuid4().hex[:6]}", subject_id=other["subject_id"],
+                     district=districts[0], mahalla="m", officer="me", status="open",
+                     opened_on=dt.date(2026, 1, 1)))
+    with pytest.raises(AccessDenied), unit_of_work(officer) as s:
+        mine = s.query(m.Case).filter_by(district=districts[0]).first()
+        mine.subject_id = other["subject_id"]
+    psychologist = as_user(url, names["psychologist"], monkeypatch)
+    theirs = out_of_scope(url, districts[0])
+    with pytest.raises(AccessDenied), unit_of_work(psychologist) as s:
+        own = s.query(m.AssessmentRecord).join(m.Case).filter(
+            m.Case.district == districts[1]).first()
+        copy = {c.key: getattr(own, c.key) for c in m.AssessmentRecord.__table__.columns
+                if c.key != "id"}
+        s.add(m.AssessmentRecord(**{**copy, "supersedes_id": theirs["assessment_id"]}))
+    assert owner_rows(url, "SELECT count(*) FROM cases")[0][0] == 20

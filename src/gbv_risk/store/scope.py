@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import event, or_, select, text
+from sqlalchemy import Connection, event, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, with_loader_criteria
 
@@ -36,12 +36,17 @@ class Actor:
 
 def actor_of(session: Session) -> Actor | None:
     """None when the file has no users (one person's own file)."""
-    conn = session.connection()
     try:
-        if not conn.execute(text("SELECT 1 FROM users LIMIT 1")).first():
-            return None
+        return actor_on(session.connection())
     except OperationalError:             # a store from before users existed: being upgraded
         session.rollback()
+        return None
+
+
+def actor_on(conn: Connection) -> Actor | None:
+    """The acting user as the file knows them; None while it has no users. Raises
+    OperationalError on a store from before users existed (no ``users`` table)."""
+    if not conn.execute(text("SELECT 1 FROM users LIMIT 1")).first():
         return None
     name = current_actor()
     row = conn.execute(text("SELECT role FROM users WHERE name = :n"), {"n": name}).first()
@@ -124,10 +129,34 @@ def _check_write(session: Session, actor: Actor, obj, how: str) -> None:
     if how not in allowed:
         raise _may_not(actor, how, table)
     case = _case_of(session, obj)
-    if case is not None and not (case.district in actor.districts
-                                 or case.mahalla in actor.mahallas):
+    if case is not None and not _covers(actor, case):
         raise AccessDenied(_("case {code} is outside the scope of user {name}").format(
             code=case.code, name=actor.name))
+    _check_references(session, actor, obj)
+
+
+def _covers(actor: Actor, case: m.Case) -> bool:
+    return case.district in actor.districts or case.mahalla in actor.mahallas
+
+
+def _check_references(session: Session, actor: Actor, obj) -> None:
+    """What a row points at beyond its case must be in reach too, as the database's policies
+    require on PostgreSQL: a case names a subject only if every other case of that subject is
+    in the writer's scope (else his own case would open another district's identity), and a
+    correction supersedes an assessment of the same case only."""
+    if isinstance(obj, m.Case) and obj.subject_id is not None:
+        with session.no_autoflush:
+            others = session.scalars(select(m.Case).where(
+                m.Case.subject_id == obj.subject_id, m.Case.id != obj.id)
+                .execution_options(skip_scope=True)).all()
+        if any(not _covers(actor, c) for c in others):
+            raise AccessDenied(_("case {code}: its subject has a case outside the scope of "
+                                 "user {name}").format(code=obj.code, name=actor.name))
+    if isinstance(obj, m.AssessmentRecord) and obj.supersedes_id is not None:
+        earlier = _get(session, m.AssessmentRecord, obj.supersedes_id)
+        if earlier is None or earlier.case_id != obj.case_id:
+            raise AccessDenied(_("an assessment may correct only an earlier assessment of "
+                                 "the same case"))
 
 
 def _may_not(actor: Actor, how: str, table: str) -> AccessDenied:
