@@ -78,6 +78,7 @@ CODES: dict[str, str] = {
     "update": N_("update"),
     "delete": N_("delete"),
     "read": N_("read"),
+    "reseal": N_("reseal"),
     # user roles
     "administrator": N_("administrator"),
     "psychologist": N_("psychologist"),

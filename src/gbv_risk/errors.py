@@ -19,6 +19,7 @@ Exit codes (documented in the README):
      schema revision, target already holds records without --force); the target is unchanged
   12 the audit chain is broken (an entry was changed, deleted, reordered or cut off), or an
      action is outside the acting user's role or scope
+  13 the disk is full or would not take a write; nothing was written
 """
 
 from __future__ import annotations
@@ -121,3 +122,11 @@ class BackupError(GbvRiskError):
     Apart from record refusals because the remedy is operational (tools, files, --force)."""
 
     exit_code = 11
+
+
+class DiskError(GbvRiskError):
+    """The disk (the database server's, or where a file goes) was full or would not take what a
+    command wrote; nothing of it was kept. Apart from record refusals because nothing is wrong
+    with the input: free some space and run the same command again."""
+
+    exit_code = 13

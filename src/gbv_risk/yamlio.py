@@ -1,9 +1,10 @@
 """Reading YAML and JSON safely, with positions for error messages.
 
 Rule files and assessments come from many hands. They must never run code (so only the safe
-loader, and any tag such as ``!!python/object`` is refused), a key written twice is an error
-rather than a silent overwrite, and every mapping remembers the line of each key so that a
-problem found later during validation can point at the line in the file.
+loader, and any tag such as ``!!python/object`` is refused), never stand for more than they
+hold (aliases are capped, an alias bomb is refused before it is expanded), a key written
+twice is an error rather than a silent overwrite, and every mapping remembers the line of
+each key so that a problem found later during validation can point at the line in the file.
 """
 
 from __future__ import annotations
@@ -82,11 +83,46 @@ _Loader.add_multi_constructor("!", _refuse_tag)
 _Loader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse_tag)
 
 
-def _check_tags(node: yaml.Node, source: str) -> None:
-    """Refuse explicit non-standard tags before any construction happens."""
-    stack = [node]
+# how many values aliases may add to a file, beyond those written in it: far more than any
+# file repeats for convenience (a tool that writes YAML repeats a shared list by alias), far
+# less than the few lines of an alias bomb stand for
+ALIAS_BUDGET = 100_000
+
+
+def _children(n: yaml.Node) -> list[yaml.Node]:
+    if isinstance(n, yaml.MappingNode):
+        return [x for pair in n.value for x in pair]
+    if isinstance(n, yaml.SequenceNode):
+        return list(n.value)
+    return []
+
+
+def _check_nodes(node: yaml.Node, text: str, source: str) -> None:
+    """Before any construction: refuse explicit non-standard tags, an alias inside its own
+    anchor, and aliases that stand for too many values.
+
+    An alias (``*name``) repeats what its anchor (``&name``) holds. A few lines of anchors,
+    each repeating the one before nine times, stand for billions of values (the YAML
+    "billion laughs"), which every later step would walk; an alias inside its own anchor is a
+    loop that never ends. Each distinct node is visited once and the number of values it
+    stands for is added up, so the check costs what the file is long, however much it would
+    expand; a file whose aliases add more than ``ALIAS_BUDGET`` values is refused."""
+    size: dict[int, int] = {}         # distinct node -> how many values it stands for
+    path: set[int] = set()            # the nodes being walked into (their ancestors' ids)
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
     while stack:
-        n = stack.pop()
+        n, done = stack.pop()
+        key = id(n)
+        if done:
+            path.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in _children(n))
+            continue
+        if key in size:
+            continue
+        if key in path:
+            raise InputFileError(_("{source}: line {line}: an alias (*name) inside its own "
+                                   "anchor (&name) makes a loop").format(
+                source=source, line=_alias_line(text, inside=True)))
         tag = n.tag or ""
         if tag.startswith("tag:yaml.org,2002:python") or (
             tag.startswith("!") and not tag.startswith("tag:yaml.org,2002:")
@@ -96,11 +132,29 @@ def _check_tags(node: yaml.Node, source: str) -> None:
                   "(files are data; they can never create objects or run code)").format(
                     source=source, line=n.start_mark.line + 1, tag=repr(tag))
             )
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.extend((k, v))
-        elif isinstance(n, yaml.SequenceNode):
-            stack.extend(n.value)
+        path.add(key)
+        stack.append((n, True))
+        stack.extend((c, False) for c in _children(n))
+    if size[id(node)] - len(size) > ALIAS_BUDGET:
+        raise InputFileError(_("{source}: line {line}: the aliases (*name) of this file stand "
+                               "for more than {count} values beyond those written in it (an "
+                               "alias bomb?); write it without so many repetitions").format(
+            source=source, line=_alias_line(text), count=ALIAS_BUDGET))
+
+
+def _alias_line(text: str, inside: bool = False) -> int | str:
+    """The line of the first alias, or with ``inside`` of the first alias inside its own
+    anchor, found again by the parser's events (rarely needed: the composed nodes no longer
+    know where an alias stood)."""
+    open_anchors: list[str | None] = []
+    for ev in yaml.parse(text, Loader=_Base):
+        if isinstance(ev, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            open_anchors.append(ev.anchor)
+        elif isinstance(ev, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            open_anchors.pop()
+        elif isinstance(ev, yaml.AliasEvent) and (not inside or ev.anchor in open_anchors):
+            return ev.start_mark.line + 1
+    return "?"
 
 
 def yaml_problem(problem: str) -> str:
@@ -135,7 +189,7 @@ def parse_yaml(text: str, source: str) -> Any:
             node = loader.get_single_node()
             if node is None:
                 return None
-            _check_tags(node, source)
+            _check_nodes(node, text, source)
             return loader.construct_document(node)
         finally:
             loader.dispose()

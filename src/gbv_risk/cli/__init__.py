@@ -18,6 +18,17 @@ from ..messages import set_language
 
 
 class Group(click.Group):
+    def main(self, args=None, *rest, **options):
+        """Arguments and GBV_RISK_ settings that are not UTF-8 text are refused before
+        anything runs (``encoding.py``)."""
+        from .encoding import not_text
+
+        problem = not_text(sys.argv[1:] if args is None else args)
+        if problem is not None:
+            click.echo(_("error: {message}").format(message=problem), err=True)
+            sys.exit(2)
+        return super().main(args, *rest, **options)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -35,12 +46,29 @@ class Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except Exception as exc:
+            from ..faults import disk_error
+
+            full = disk_error(exc)
+            if full is not None:            # a full disk is no bug: name it, exit cleanly
+                click.echo(_("error: {message}").format(message=full), err=True)
+                sys.exit(full.exit_code)
             if os.environ.get("GBV_RISK_DEBUG"):
                 raise
             click.echo(_("internal error (a bug in gbv-risk, please report it): {error}\n"
-                         "set GBV_RISK_DEBUG=1 for details").format(
-                error=f"{type(exc).__name__}: {exc}"), err=True)
+                         "set GBV_RISK_DEBUG=1 for details").format(error=_described(exc)),
+                       err=True)
             sys.exit(1)
+
+
+def _described(exc: Exception) -> str:
+    """What went wrong, without what it was working on: a failed statement is named by the
+    database's own first line, never by the statement or its values."""
+    from sqlalchemy.exc import StatementError
+
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        reason = (str(exc.orig).splitlines() or [""])[0]
+        return f"{type(exc).__name__} ({type(exc.orig).__name__}): {reason}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,21 +77,26 @@ class Group(click.Group):
               help="Case store: an SQLite file or an SQLAlchemy URL (PostgreSQL for the shared "
                    "database). Default: GBV_RISK_DATABASE_URL, else "
                    "~/.local/share/gbv-risk/gbv-risk.sqlite.")
+@click.option("--busy-wait", metavar="SECONDS", type=click.FloatRange(0, 3600),
+              default=30, envvar="GBV_RISK_BUSY_WAIT", show_default=True,  # uow.DEFAULT_WAIT
+              help="How long a command waits for other users' changes to the database to "
+                   "finish before it gives up and says the database is busy.")
 @click.option("--lang", type=click.Choice(["en", "ru", "uz", "kaa"]), is_eager=True,
               expose_value=False, callback=lambda _ctx, _p, v: set_language(v),
               help="Language of messages and texts: en, ru, uz (Uzbek), kaa (Karakalpak). "
                    "Default: GBV_RISK_LANG, then the locale, then en.")
 @click.pass_context
-def main(ctx: click.Context, db: str | None) -> None:
+def main(ctx: click.Context, db: str | None, busy_wait: float) -> None:
     """Score intake assessments against declarative recurrence-risk rules and produce each
     case's next-step plan.
 
     Exit codes: 0 ok, 2 usage, 3 unreadable file, 4 invalid assessment, 5 invalid rule set or
     instrument, 6 rule-set tests failed, 7 engine failure, 8 not found, 9 record refused
     (nothing written), 10 key file missing or wrong (see `gbv-risk keys`), 11 backup or
-    restore refused, 12 audit chain broken or outside your role or scope.
+    restore refused, 12 audit chain broken or outside your role or scope, 13 the disk is full
+    or would not take a write (nothing written).
     """
-    ctx.obj = {"db": db}
+    ctx.obj = {"db": db, "busy_wait": busy_wait}
 
 
 from . import (  # noqa: E402

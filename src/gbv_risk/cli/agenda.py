@@ -3,7 +3,6 @@ iCalendar file for a phone."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -13,7 +12,7 @@ import click
 
 from ..i18n import LANGUAGES
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import LANG, emit, lang_of, write_atomic
 
 FORMATS = ("table", "json", "csv", "ics")
@@ -43,18 +42,20 @@ def agenda(ctx, officer, district, start, days, fmt, output, lang) -> None:
     from ..errors import NotFoundError
     from ..store.agenda import agenda as build
     from ..store.agenda import any_open_case, strings
-    from ..store.uow import unit_of_work
 
     fmt = _format(fmt, output)
     language = _language(lang)
     first = start or today()
-    with unit_of_work(db_url(ctx)) as s:
+    def work(s) -> list:
         items = build(s, first, days, today(), officer, district, language)
         if not items and (officer or district) and not any_open_case(s, officer, district):
             field = "--officer" if officer else "--district"
             raise NotFoundError(_("{option} {value}: no open case you can see has that value; "
                                   "see `gbv-risk case list`").format(
                 option=field, value=repr(officer or district)))
+        return items
+
+    items = in_store(ctx, work, writes=False)
     texts = strings(language)
     span = {"start": first, "end": first + dt.timedelta(days=days - 1)}
     if not items:
@@ -99,10 +100,10 @@ def _rows(items, all_day: str = "") -> list[dict]:
 def _text(rows: list[dict], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    from ..csvcells import write_rows
+
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMNS, extrasaction="ignore")
-    w.writeheader()
-    w.writerows(rows)
+    write_rows(buf, COLUMNS, rows, extrasaction="ignore")
     return buf.getvalue()
 
 

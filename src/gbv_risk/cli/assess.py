@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..messages import _
-from .context import db_url
+from .context import in_store
 from .output import read_stdin_if
 
 
@@ -29,18 +29,20 @@ def assess_add(ctx, case_code, file, ruleset) -> None:
     from ..assessment import load_assessment
     from ..store.index_order import ITEM, answer_from_orders
     from ..store.records import add_assessment
-    from ..store.uow import unit_of_work
     from ..yamlio import load_data
 
     text = read_stdin_if(file)
-    a = load_assessment(file, text)
+    given = load_assessment(file, text)
     raw = load_data(file, text)[0]
-    with unit_of_work(db_url(ctx)) as s:
-        a, responses, order = answer_from_orders(s, case_code, a,
+
+    def work(s):
+        a, responses, order = answer_from_orders(s, case_code, given,
                                                  _plain(raw.get("responses", {})))
         result = api.score(a, ruleset or a.ruleset)
         rec = add_assessment(s, case_code, a, result, responses)
-        order_note = (order.id, order.issued_on) if order is not None else None
+        return rec, result, (order.id, order.issued_on) if order is not None else None
+
+    rec, result, order_note = in_store(ctx, work)
     if order_note:
         click.echo(_("{item} answered yes from protection order #{order} issued on {date}: "
                      "the assessment left it unanswered").format(
@@ -64,16 +66,14 @@ def assess_correct(ctx, assessment_id, file, reason, ruleset) -> None:
     from .. import api
     from ..assessment import load_assessment
     from ..store.records import correct_assessment
-    from ..store.uow import unit_of_work
     from ..yamlio import load_data
 
     text = read_stdin_if(file)
     a = load_assessment(file, text)
     raw = load_data(file, text)[0]
     result = api.score(a, ruleset or a.ruleset)
-    with unit_of_work(db_url(ctx)) as s:
-        rec = correct_assessment(s, assessment_id, a, result,
-                                 _plain(raw.get("responses", {})), reason)
+    rec = in_store(ctx, lambda s: correct_assessment(s, assessment_id, a, result,
+                                                     _plain(raw.get("responses", {})), reason))
     click.echo(_("assessment #{id} stored, correcting #{corrected}: {level}").format(
         id=rec.id, corrected=assessment_id, level=result.level))
 
@@ -99,14 +99,12 @@ def assess_import(ctx, file, ruleset) -> None:
     from pathlib import Path
 
     from ..store.importer import import_assessments
-    from ..store.uow import unit_of_work
     from ..yamlio import is_file
 
     if not is_file(file):
         from ..errors import InputFileError
         raise InputFileError(_("{file}: file not found").format(file=file))
-    with unit_of_work(db_url(ctx)) as s:
-        summary = import_assessments(s, Path(file), ruleset)
+    summary = in_store(ctx, lambda s: import_assessments(s, Path(file), ruleset))
     click.echo(_("{added} assessment(s) imported, {present} already present, from {rows} "
                  "row(s)").format(added=summary.added, present=summary.already_present,
                                   rows=summary.rows))

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import emit
 
 FMT = click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
@@ -36,22 +36,25 @@ def case_add(ctx, code, subject, district, mahalla, officer, opened, full_name, 
              phone, address, national_id) -> None:
     """Open a case. Identity options replace the subject's identity, encrypted."""
     from ..store.records import add_case
-    from ..store.uow import unit_of_work
 
     identity = {"full_name": full_name, "birth_date": birth_date, "phone": phone,
                 "address": address, "national_id": national_id}
     given = any(v is not None for v in identity.values())
-    ring, same = None, []
+    ring = None
     if given:
         from ..protect.keys import load_keyring
 
         ring = load_keyring()            # before anything is written: no keys, no case
-    with unit_of_work(db_url(ctx)) as s:
-        c = add_case(s, code, subject, district, mahalla, officer, opened or today())
-        if given:
-            from ..store.identities import put_identity
 
-            same = put_identity(s, c.subject, identity, ring)
+    def work(s) -> list[str]:
+        c = add_case(s, code, subject, district, mahalla, officer, opened or today())
+        if not given:
+            return []
+        from ..store.identities import put_identity
+
+        return put_identity(s, c.subject, identity, ring)
+
+    same = in_store(ctx, work)
     opened = _("case {code} opened (identity stored encrypted)") if given else _(
         "case {code} opened")
     click.echo(opened.format(code=code))
@@ -70,10 +73,8 @@ def case_add(ctx, code, subject, district, mahalla, officer, opened, full_name, 
 def case_list(ctx, district, mahalla, officer, fmt) -> None:
     """List cases with their latest risk level."""
     from ..store.records import list_cases
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        rows = list_cases(s, district, mahalla, officer)
+    rows = in_store(ctx, lambda s: list_cases(s, district, mahalla, officer), writes=False)
     emit(rows, ["case", "subject", "district", "mahalla", "officer", "status", "level",
                 "assessed"], fmt, _("Cases"))
 
@@ -89,16 +90,15 @@ def case_show(ctx, code, fmt, with_identity) -> None:
     from ..codes import code as code_text
     from ..store.identities import case_identity
     from ..store.summary import case_summary
-    from ..store.uow import unit_of_work
 
     ring = None
     if with_identity:
         from ..protect.keys import load_keyring
 
         ring = load_keyring()
-    with unit_of_work(db_url(ctx)) as s:
-        data = case_summary(s, code)
-        who = case_identity(s, code, ring)
+    # reading an identity leaves an audit entry: that unit writes
+    data, who = in_store(ctx, lambda s: (case_summary(s, code), case_identity(s, code, ring)),
+                         writes=with_identity)
     erased = (_("identifying details erased on {date}: {reason}").format(
         date=who["erased_on"], reason=who["erasure_reason"]) if who["erased_on"] else None)
     if fmt == "json":
@@ -151,11 +151,9 @@ def case_find(ctx, national_id, fmt) -> None:
     """Cases whose subject has this national id, at any agency, matched by a keyed hash."""
     from ..protect.keys import load_keyring
     from ..store.identities import find_by_national_id
-    from ..store.uow import unit_of_work
 
     ring = load_keyring()
-    with unit_of_work(db_url(ctx)) as s:
-        rows = find_by_national_id(s, national_id, ring)
+    rows = in_store(ctx, lambda s: find_by_national_id(s, national_id, ring), writes=False)
     if not rows and fmt == "table":
         click.echo(_("no case has that national id"))
         return
@@ -172,10 +170,8 @@ def case_erase(ctx, code, reason, on) -> None:
     """Erase the identity and identifying free text of the case's subject (every case of that
     subject); assessments, sessions, enrolments and outcomes stay, de-identified."""
     from ..store.identities import erase_case
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        e = erase_case(s, code, reason, on or today())
+    e = in_store(ctx, lambda s: erase_case(s, code, reason, on or today()))
     done = ", ".join(_("{count} {what}").format(count=n, what=label)
                      for label, n in e.cleared.items() if n)
     subject = (_("subject {subject} (cases {cases}) erased on {date}") if len(e.cases) > 1
@@ -204,10 +200,8 @@ def incident() -> None:
 def incident_add(ctx, case_code, date_, type_, severity, notes) -> None:
     """Record an incident."""
     from ..store.records import add_incident
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        inc = add_incident(s, case_code, date_, type_, severity, notes)
+    inc = in_store(ctx, lambda s: add_incident(s, case_code, date_, type_, severity, notes))
     click.echo(_("incident #{id} recorded on {case}").format(id=inc.id, case=case_code))
 
 
@@ -227,10 +221,9 @@ def order() -> None:
 def order_add(ctx, case_code, issued, issued_by, days, conditions) -> None:
     """Issue a protection order; its length follows the rules in force on the issue date."""
     from ..store.records import add_order
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        o = add_order(s, case_code, issued, issued_by, list(conditions), days)
+    o = in_store(ctx, lambda s: add_order(s, case_code, issued, issued_by, list(conditions),
+                                          days))
     click.echo(_("order #{id} on {case}: {issued} to {expires}").format(
         id=o.id, case=case_code, issued=o.issued_on, expires=o.expires_on))
 
@@ -243,10 +236,8 @@ def order_add(ctx, case_code, issued, issued_by, days, conditions) -> None:
 def order_extend(ctx, order_id, on, reason) -> None:
     """Extend an order as the rules in force when it was issued allow."""
     from ..store.records import extend_order
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        o = extend_order(s, order_id, on or today(), reason)
+    o = in_store(ctx, lambda s: extend_order(s, order_id, on or today(), reason))
     click.echo(_("order #{id} now expires on {date}").format(id=order_id, date=o.expires_on))
 
 
@@ -258,10 +249,8 @@ def order_extend(ctx, order_id, on, reason) -> None:
 def order_violation(ctx, order_id, date_, description) -> None:
     """Record a violation of an order's conditions."""
     from ..store.records import add_violation
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        v = add_violation(s, order_id, date_, description)
+    v = in_store(ctx, lambda s: add_violation(s, order_id, date_, description))
     click.echo(_("violation #{id} recorded on order #{order}").format(id=v.id, order=order_id))
 
 
@@ -280,10 +269,9 @@ def referral() -> None:
 def referral_add(ctx, case_code, from_agency, to_agency, on, reason) -> None:
     """Refer a case to another agency."""
     from ..store.records import add_referral
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        r = add_referral(s, case_code, from_agency, to_agency, on or today(), reason)
+    r = in_store(ctx, lambda s: add_referral(s, case_code, from_agency, to_agency,
+                                             on or today(), reason))
     click.echo(_("referral #{id}: {from_agency} -> {to_agency}").format(
         id=r.id, from_agency=from_agency, to_agency=to_agency))
 
@@ -297,10 +285,8 @@ def referral_add(ctx, case_code, from_agency, to_agency, on, reason) -> None:
 def referral_update(ctx, referral_id, status, on) -> None:
     """Record what became of a referral."""
     from ..store.records import update_referral
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        update_referral(s, referral_id, status, on or today())
+    in_store(ctx, lambda s: update_referral(s, referral_id, status, on or today()))
     from ..codes import code
 
     click.echo(_("referral #{id}: {status}").format(id=referral_id, status=code(status)))

@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import emit, lang_of
 
 
@@ -33,12 +33,11 @@ def check(ctx, case_code, officer, mahalla, district, as_of, expiring_within, by
     overdue re-assessments and orders about to expire. A breach is only ever suggested."""
     from ..store.compliance import check as run_check
     from ..store.compliance import summary
-    from ..store.uow import unit_of_work
 
     day = as_of or today()
-    with unit_of_work(db_url(ctx)) as s:
-        results = run_check(s, day, district=district, mahalla=mahalla, officer=officer,
-                            case_code=case_code, lang=lang_of(None))
+    results = in_store(ctx, lambda s: run_check(s, day, district=district, mahalla=mahalla,
+                                                officer=officer, case_code=case_code,
+                                                lang=lang_of(None)), writes=False)
     if case_code and not results:
         from ..errors import NotFoundError
         raise NotFoundError(_("no open case {case} on {date}").format(case=repr(case_code),

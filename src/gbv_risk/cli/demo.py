@@ -7,7 +7,7 @@ import time
 import click
 
 from ..messages import _, number
-from .context import DATE, db_url
+from .context import DATE, in_store
 
 
 @click.command("demo-data")
@@ -20,11 +20,9 @@ def demo_data(ctx, cases, seed, as_of) -> None:
     """Generate a synthetic pilot: districts, mahallas, cases, incidents, orders, scored
     assessments, enrolments, 12 months of sessions and recurrence outcomes. Never real data."""
     from ..store.demo import DEMO_AS_OF, generate
-    from ..store.uow import unit_of_work
 
     t0 = time.perf_counter()
-    with unit_of_work(db_url(ctx)) as s:
-        summary = generate(s, cases, seed, as_of or DEMO_AS_OF)
+    summary = in_store(ctx, lambda s: generate(s, cases, seed, as_of or DEMO_AS_OF))
     click.echo(_("generated {cases} synthetic cases with {sessions} sessions up to {date} "
                  "(seed {seed}) in {seconds} s").format(
         cases=number(summary.cases), sessions=number(summary.sessions), date=summary.as_of,

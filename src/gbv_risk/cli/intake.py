@@ -26,7 +26,7 @@ from ..i18n import LANGUAGES
 from ..instrument import Instrument, Item, ItemType
 from ..intake import DRAFT_KIND, Intake, Outcome, Words, localized
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import write_atomic
 
 DEFAULT_INSTRUMENT = "ipv_intake"
@@ -344,11 +344,9 @@ def finish(ctx: click.Context, run: Run, a, result, doc: dict[str, Any], rs) -> 
     provisional = t("provisional") if result.provisional else ""
     if run.meta.get("case"):
         from ..store.records import add_assessment
-        from ..store.uow import unit_of_work
 
-        with unit_of_work(db_url(ctx)) as s:
-            rec = add_assessment(s, run.meta["case"], a, result, dict(doc["responses"]))
-            rec_id = rec.id
+        rec_id = in_store(ctx, lambda s: add_assessment(s, run.meta["case"], a, result,
+                                                        dict(doc["responses"])).id)
         message = t("stored", id=rec_id, case=run.meta["case"], level=level,
                     provisional=provisional, reassess=result.actions.reassess_by or "-")
     else:
@@ -443,10 +441,8 @@ def instrument_and_ruleset(meta: dict[str, Any]) -> tuple[Instrument, Any]:
 def check_case(ctx: click.Context, case: str) -> None:
     """Refuse an unknown case before the interview, not after 35 answers."""
     from ..store.records import case_by_code
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        case_by_code(s, case)
+    in_store(ctx, lambda s: case_by_code(s, case), writes=False)
 
 
 def output_path(out: str | None, on: str) -> Path:

@@ -7,7 +7,7 @@ import os
 import click
 
 from ..messages import _
-from .context import db_url
+from .context import db_url, in_store
 
 FILE = click.option("--file", "file_", metavar="PATH", default=None,
                     help="Key file (default: GBV_RISK_KEY_FILE, else "
@@ -23,10 +23,17 @@ def keys() -> None:
 @keys.command("init")
 @FILE
 @click.option("--force", is_flag=True, help="Replace an existing key file (its keys are lost).")
-def keys_init(file_: str | None, force: bool) -> None:
-    """Create a key file with a fresh key (mode 0600). Refuses to replace one without --force."""
+@click.pass_context
+def keys_init(ctx: click.Context, file_: str | None, force: bool) -> None:
+    """Create a key file with a fresh key (mode 0600). Refuses to replace one without --force.
+    On a store with users (--db), only an administrator may."""
+    from contextlib import suppress
+
+    from ..errors import RecordError
     from ..protect.keys import ENV_KEYS, init_keyfile
 
+    with suppress(RecordError):          # no usable store there: no users to check against
+        db_url(ctx)                      # the role check: keys are the administrator's
     ring = init_keyfile(file_, force)
     click.echo(_("wrote a new key file to {file} (key {key}, readable by you alone)").format(
         file=ring.path, key=ring.current_id))
@@ -40,15 +47,22 @@ def keys_init(file_: str | None, force: bool) -> None:
 
 @keys.command("rotate")
 @FILE
+@click.option("--retire-old", is_flag=True,
+              help="Also remove old keys that other databases may still use (asks first).")
+@click.option("--yes", is_flag=True, help="With --retire-old: do not ask.")
 @click.pass_context
-def keys_rotate(ctx: click.Context, file_: str | None) -> None:
-    """Move every identity in the --db database to a new key, then drop the old key from the
-    file. Safe to interrupt: the file can read every row at every moment."""
+def keys_rotate(ctx: click.Context, file_: str | None, retire_old: bool, yes: bool) -> None:
+    """Move every identity in the --db database to a new key, then drop the old keys no
+    database uses from the file. A key file shared by several databases keeps a key while
+    another database is recorded on it (or its databases are not known), and says which.
+    Safe to interrupt: the file can read every row at every moment."""
     from ..protect.rotation import rotate
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        r = rotate(s, file_)
+    if retire_old:
+        _confirm_retiring(ctx, file_, yes)
+    # run again whole if busy: each run reads the key file afresh, and a key added by a run
+    # that did not commit is dropped by the one that does (no row names it)
+    r = in_store(ctx, lambda s: rotate(s, file_, retire_old))
     moved = (_("{count} identity re-encrypted under key {key}") if r.rows == 1 else
              _("{count} identities re-encrypted under key {key}")).format(count=r.rows,
                                                                            key=r.new_key)
@@ -58,8 +72,41 @@ def keys_rotate(ctx: click.Context, file_: str | None) -> None:
     if r.kept:
         click.echo(_("warning: kept {keys}: rows written under them meanwhile; run "
                      "`gbv-risk keys rotate` again").format(keys=", ".join(r.kept)), err=True)
+    for kid, stores in r.shared.items():
+        click.echo((_("warning: kept {key}: this key file does not record which databases use "
+                      "it (it was made by an earlier version of gbv-risk); rotate every "
+                      "database that uses this file, then run `gbv-risk keys rotate "
+                      "--retire-old` to remove it") if stores is None else
+                    _("warning: kept {key}: {stores} may still hold identities under it; it "
+                      "leaves the key file once each of them is rotated with this file, or "
+                      "with `gbv-risk keys rotate --retire-old`")).format(
+            key=kid, stores=", ".join(stores or ())), err=True)
     click.echo(_("warning: back up the key file again; older backups of it cannot read the "
                  "database any more"), err=True)
+
+
+def _confirm_retiring(ctx: click.Context, file_: str | None, yes: bool) -> None:
+    """Before anything changes: name the other databases that may lose their identities, and
+    ask (unless --yes). Without an answer (no terminal), nothing is done."""
+    from ..protect.keys import load_keyring
+    from ..protect.usage import others_using, store_label
+
+    url = db_url(ctx)
+    ring = load_keyring(file_)
+    others = others_using(ring, store_label(url), set(ring.keys))
+    if not others:
+        return
+    where = sorted({s for stores in others.values() for s in stores or ()})
+    if any(stores is None for stores in others.values()):
+        where.append(_("databases this key file has no record of"))
+    names = {"keys": ", ".join(others), "file": ring.path, "stores": "; ".join(where)}
+    if yes:
+        click.echo(_("warning: retiring {keys} from {file} (--yes): identities under them in "
+                     "{stores} can then no longer be read with this file").format(**names),
+                   err=True)
+        return
+    click.confirm(_("retire {keys} from {file}? Identities under them in {stores} can then "
+                    "no longer be read with this file").format(**names), abort=True, err=True)
 
 
 @keys.command("status")
@@ -73,24 +120,27 @@ def keys_status(ctx: click.Context, file_: str | None) -> None:
     from ..protect.keys import file_mode, load_keyring
     from ..store.db import display
     from ..store.models import SubjectIdentity
-    from ..store.uow import unit_of_work
 
-    ring = load_keyring(file_)
+    url = db_url(ctx)                    # the role check, before anything is shown
+    ring = load_keyring(file_)           # refused if others may read or change the file
     mode = file_mode(ring.path) if ring.path else None
     click.echo(_("keys from {source}").format(source=ring.source) if mode is None else
                _("keys from {source} (mode {mode})").format(source=ring.source,
                                                             mode=f"{mode:04o}"))
-    if mode is not None and mode & 0o077:
-        click.echo(_("warning: others can read the key file; run `chmod 600` on it"), err=True)
     for k in ring.keys.values():
         line = (_("{key}  current  created {created}") if k.id == ring.current_id else
                 _("{key}  old  created {created}"))
         click.echo("  " + line.format(key=k.id, created=f"{k.created:%Y-%m-%d %H:%M}"))
-    url = db_url(ctx)
+        if ring.path is not None:
+            stores = ring.stores.get(k.id)
+            click.echo("    " + (_("databases: not recorded (key made by an earlier version)")
+                                 if stores is None else
+                                 _("databases: {stores}").format(
+                                     stores=", ".join(sorted(stores)) or _("none yet"))))
     try:
-        with unit_of_work(url) as s:
-            used = {kid: n for kid, n in s.execute(select(SubjectIdentity.key_id, func.count())
-                                                   .group_by(SubjectIdentity.key_id))}
+        used = in_store(ctx, lambda s: {kid: n for kid, n in s.execute(
+            select(SubjectIdentity.key_id, func.count()).group_by(SubjectIdentity.key_id))},
+            writes=False)
     except RecordError as exc:
         click.echo(_("database: {error}").format(error=exc))
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -54,10 +53,10 @@ def emit(rows: list[dict[str, Any]], columns: list[str], fmt: str, title: str | 
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
+        from ..csvcells import write_rows
+
         buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+        write_rows(buf, columns, rows, extrasaction="ignore")
         click.echo(buf.getvalue(), nl=False)
     else:
         table(rows, columns, title, wrap)
@@ -89,6 +88,11 @@ def write_atomic(path: str | Path, data: str | bytes, *, private: bool = False,
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
+        from ..faults import disk_error
+
+        full = disk_error(exc, name)
+        if full is not None:
+            raise full from None
         raise InputFileError(_("{file}: cannot write it ({reason})").format(
             file=name, reason=exc.strerror)) from None
     except BaseException:

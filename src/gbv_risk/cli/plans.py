@@ -10,7 +10,7 @@ import click
 from ..codes import code
 from ..errors import InputFileError
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import LANG, lang_of, read_stdin_if, write_atomic
 
 
@@ -82,17 +82,18 @@ def show(ctx, case_code, file, ruleset, fmt, audience, as_of, save, agreed, coun
     else:
         from ..render.plans import case_header, render_case_plan
         from ..store.caseplan import build_case_plan, save_plan
-        from ..store.uow import unit_of_work
 
-        rec = None
-        with unit_of_work(db_url(ctx)) as s:
+        def work(s):
             cp = build_case_plan(s, case_code, as_of or today(), audience, lang_of(lang))
-            if save:
-                rec = save_plan(s, build_case_plan(s, case_code, as_of or today(), "team",
-                                                   lang_of(lang)), agreed, countersigned_by)
-                click.echo(_("saved plan version {version} ({kind}) of {case}").format(
-                    version=rec.version, kind=code(rec.kind), case=case_code), err=True)
-            header = case_header(s, case_code, rec)
+            rec = (save_plan(s, build_case_plan(s, case_code, as_of or today(), "team",
+                                                lang_of(lang)), agreed, countersigned_by)
+                   if save else None)
+            return cp, rec, case_header(s, case_code, rec)
+
+        cp, rec, header = in_store(ctx, work, writes=save)
+        if rec is not None:            # said once, after the commit
+            click.echo(_("saved plan version {version} ({kind}) of {case}").format(
+                version=rec.version, kind=code(rec.kind), case=case_code), err=True)
         if fmt == "pdf":
             _write_pdf(cp, header, output)
             return
@@ -147,13 +148,12 @@ def release(ctx, case_code, element, reason, on, withdraw) -> None:
     e.g. programme:caring_fathers, referral:school_psychologist, reassessment). The release is
     stored with its reason, author and date, audited, and shown on the team's copy."""
     from ..store.releases import release as record
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        row = record(s, case_code, element, reason, on or today(), withdraw)
-        done = (_("withdrew the release of {element} of {case} ({by}, {on})") if withdraw else
-                _("released {element} of {case} to the subject's copy ({by}, {on})"))
-        click.echo(done.format(element=row.element, case=case_code, by=row.by, on=row.on))
+    row = in_store(ctx, lambda s: record(s, case_code, element, reason, on or today(),
+                                         withdraw))
+    done = (_("withdrew the release of {element} of {case} ({by}, {on})") if withdraw else
+            _("released {element} of {case} to the subject's copy ({by}, {on})"))
+    click.echo(done.format(element=row.element, case=case_code, by=row.by, on=row.on))
 
 
 @plan.command("releases")
@@ -163,13 +163,12 @@ def release(ctx, case_code, element, reason, on, withdraw) -> None:
 def releases(ctx, case_code, fmt) -> None:
     """Every release and withdrawal of a case's plan elements, oldest first."""
     from ..store.releases import history
-    from ..store.uow import unit_of_work
     from .output import emit
 
-    with unit_of_work(db_url(ctx)) as s:
-        rows = [{"on": r.on.isoformat(), "element": r.element,
-                 "action": "release" if r.released else "withdrawal", "by": r.by,
-                 "reason": r.reason} for r in history(s, case_code)]
+    rows = in_store(ctx, lambda s: [{"on": r.on.isoformat(), "element": r.element,
+                                     "action": "release" if r.released else "withdrawal",
+                                     "by": r.by, "reason": r.reason}
+                                    for r in history(s, case_code)], writes=False)
     emit(rows, ["on", "element", "action", "by", "reason"], fmt,
          title=_("Releases to the subject's copy: {case}").format(case=case_code),
          wrap=("reason",))

@@ -8,7 +8,7 @@ import click
 
 from ..codes import code
 from ..messages import _
-from .context import DATE, db_url, today
+from .context import DATE, in_store, today
 from .output import LANG, emit, lang_of
 
 
@@ -82,11 +82,12 @@ def program_show(programme_id, fmt, lang) -> None:
 def program_enroll(ctx, case_code, programme_id, provider, start) -> None:
     """Enrol a case in a programme and schedule its sessions."""
     from ..store.records import enroll
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
+    def work(s):
         e = enroll(s, case_code, programme_id, provider, start or today())
-        n = len(e.sessions) if e.sessions else None
+        return e, len(e.sessions) if e.sessions else None
+
+    e, n = in_store(ctx, work)
     enrolled = (_("enrolment #{id}: {case} in {programme} from {start}, {count} sessions "
                   "scheduled") if n else _("enrolment #{id}: {case} in {programme} from {start}"))
     click.echo(enrolled.format(id=e.id, case=case_code, programme=programme_id, start=e.start_on,

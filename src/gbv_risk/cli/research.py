@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -13,6 +14,26 @@ from ..messages import _, number
 @click.group()
 def research() -> None:
     """Research: batch scoring (backtests and comparisons to follow)."""
+
+
+@contextlib.contextmanager
+def _refused_by_database():
+    """Export and backtest read the store over a connection of their own, not in a unit of
+    work: a PostgreSQL refusal (a researcher reading case tables) is still the database's,
+    and is said as such, not as a bug."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from ..errors import AccessDenied
+    from ..store.uow import INSUFFICIENT_PRIVILEGE
+
+    try:
+        yield
+    except ProgrammingError as exc:
+        if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+            raise
+        raise AccessDenied(_("refused by the database for your role or scope (nothing was read "
+                             "or written): {reason}").format(
+            reason=str(exc.orig).splitlines()[0])) from None
 
 
 def _columns_options(command):
@@ -99,8 +120,11 @@ def backtest(ctx, ruleset, against, data, use_db, by, fmt, report, not_collected
 
     if bool(data) == bool(use_db):
         raise click.UsageError(_("give --data FILE or --db (one of them)"))
-    history = history_from_db(db_url(ctx)) if use_db else pd.concat(
-        list(read_chunks(Path(data))), ignore_index=True)
+    if use_db:
+        with _refused_by_database():
+            history = history_from_db(db_url(ctx))
+    else:
+        history = pd.concat(list(read_chunks(Path(data))), ignore_index=True)
     if by and by not in history.columns:
         raise click.UsageError(_("the history has no {column} column").format(column=repr(by)))
     a = api.load_ruleset(ruleset)
@@ -144,6 +168,7 @@ def export_(ctx, out, key_file) -> None:
 
     url = db_url(ctx)
     ensure_current(url)
-    counts = export(url, Path(out), load_key(key_file))
+    with _refused_by_database():
+        counts = export(url, Path(out), load_key(key_file))
     click.echo(_("{counts} written to {folder}").format(
         counts=", ".join(f"{number(n)} {k}" for k, n in counts.items()), folder=out))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..messages import _
-from .context import DATE, db_url
+from .context import DATE, in_store
 
 OUTCOMES = ["attended_complied", "attended_failed_to_comply", "acceptable_absence",
             "unacceptable_absence", "awaiting_evidence"]
@@ -27,10 +27,8 @@ def session() -> None:
 def schedule(ctx, enrolment_id, on, kind) -> None:
     """Add a session (a catch-up by default)."""
     from ..store.records import schedule_session
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        rec = schedule_session(s, enrolment_id, on, kind)
+    rec = in_store(ctx, lambda s: schedule_session(s, enrolment_id, on, kind))
     click.echo(_("session #{id} ({kind}) on {date} for enrolment #{enrolment}").format(
         id=rec.id, kind=kind, date=on, enrolment=enrolment_id))
 
@@ -47,10 +45,9 @@ def schedule(ctx, enrolment_id, on, kind) -> None:
 def record(ctx, enrolment_id, on, outcome, reason, evidence_due, by) -> None:
     """Record the outcome of a session."""
     from ..store.records import record_session
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        rec = record_session(s, enrolment_id, on, outcome, reason, evidence_due, by)
+    rec = in_store(ctx, lambda s: record_session(s, enrolment_id, on, outcome, reason,
+                                                 evidence_due, by))
     click.echo(_("session #{id} on {date}: {outcome}").format(id=rec.id, date=on,
                                                                outcome=outcome))
 
@@ -66,8 +63,7 @@ def record(ctx, enrolment_id, on, outcome, reason, evidence_due, by) -> None:
 def correct(ctx, session_id, outcome, why, absence_reason, evidence_due, by) -> None:
     """Correct a recorded outcome, with a reason; the old one is kept in the history."""
     from ..store.records import correct_session
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
-        correct_session(s, session_id, outcome, why, absence_reason, evidence_due, by)
+    in_store(ctx, lambda s: correct_session(s, session_id, outcome, why, absence_reason,
+                                            evidence_due, by))
     click.echo(_("session #{id} corrected to {outcome}").format(id=session_id, outcome=outcome))

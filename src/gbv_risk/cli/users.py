@@ -6,7 +6,7 @@ import click
 
 from ..codes import code
 from ..messages import _
-from .context import db_url
+from .context import in_store
 
 ROLES = ("administrator", "psychologist", "officer", "researcher")
 
@@ -24,17 +24,19 @@ def user() -> None:
 @click.pass_context
 def add(ctx: click.Context, name: str, role: str, districts: tuple[str, ...],
         mahallas: tuple[str, ...]) -> None:
-    """Add a user. On PostgreSQL this creates a login role NAME in the group gbv_ROLE, so the
-    database itself limits what NAME can read and write, from any client."""
+    """Add a user. On PostgreSQL this creates a login role NAME in this database's group for
+    ROLE (through the one function that may), so the database itself limits what NAME can
+    read and write, from any client, and NAME is nobody in another database."""
     from ..store.access import add_user
-    from ..store.uow import unit_of_work
 
-    with unit_of_work(db_url(ctx)) as s:
+    def work(s) -> None:
         if s.get_bind().dialect.name == "sqlite":
             from ..store.scope import require_user_admin
 
             require_user_admin(s, role)
         add_user(s.connection(), name, role, list(districts), list(mahallas))
+
+    in_store(ctx, work)
     scope = ", ".join([*districts, *mahallas])
     added = _("user {name}: {role}, scope {scope}") if scope else _(
         "user {name}: {role}, scope everything")
@@ -47,15 +49,16 @@ def add(ctx: click.Context, name: str, role: str, districts: tuple[str, ...],
 def list_(ctx: click.Context, fmt: str) -> None:
     """List users with their role and scope."""
     from ..store.access import users
-    from ..store.uow import unit_of_work
     from .output import emit
 
-    with unit_of_work(db_url(ctx)) as s:
+    def work(s) -> list[dict]:
         if s.get_bind().dialect.name == "sqlite":
             from ..store.scope import actor_of
 
             actor_of(s)              # an unknown user learns nothing about the others
-        found = users(s.connection())
+        return users(s.connection())
+
+    found = in_store(ctx, work, writes=False)
     rows = [{**u, "districts": ", ".join(u["districts"]), "mahallas": ", ".join(u["mahallas"])}
             for u in found]
     emit(rows, ["name", "role", "districts", "mahallas"], fmt)

@@ -9,6 +9,12 @@ Where the keys come from, first match wins: an explicit path (``--file``); the v
 ``GBV_RISK_KEYS`` holding the file's JSON text whole (servers that get secrets from their
 environment); the file named by ``GBV_RISK_KEY_FILE``; ``$XDG_CONFIG_HOME/gbv-risk/keys.json``
 (default ``~/.config/gbv-risk/keys.json``).
+
+A key file is read only if no other user may read or change it (mode 0600): one that others
+can read has already given its keys away, and one that others can write could be swapped for
+theirs. It also records, for each key made by this version, which stores hold values under it
+(``stores``), so that rotating one store never retires a key another still needs
+(``usage.py``, ``rotation.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import base64
 import binascii
 import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import secrets
@@ -43,6 +50,9 @@ class _KeyEntry(BaseModel):
     data_key: str
     match_key: str
     created: dt.datetime
+    # the stores holding values under this key, recorded since the key was made; absent for
+    # a key made by an earlier version, whose stores are not known
+    stores: list[str] | None = None
 
     @field_validator("id")
     @classmethod
@@ -100,6 +110,9 @@ class Keyring:
     current_id: str
     source: str
     path: Path | None = None
+    # key id -> the stores recorded as holding values under it; a key missing here was made
+    # by an earlier version, and any store may use it
+    stores: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def current(self) -> Key:
@@ -147,13 +160,16 @@ def parse(text: str, source: str, path: Path | None = None) -> Keyring:
               "encrypted").format(source=source, where=where, reason=first["msg"])) from None
     keys = {k.id: Key(k.id, base64.b64decode(k.data_key), base64.b64decode(k.match_key),
                       k.created) for k in data.keys}
-    return Keyring(keys, data.current, source, path)
+    stores = {k.id: frozenset(k.stores) for k in data.keys if k.stores is not None}
+    return Keyring(keys, data.current, source, path, stores)
 
 
 def dumps(ring: Keyring) -> str:
     entries = [{"id": k.id, "data_key": base64.b64encode(k.data).decode(),
                 "match_key": base64.b64encode(k.match).decode(),
-                "created": k.created.isoformat()} for k in ring.keys.values()]
+                "created": k.created.isoformat(),
+                **({"stores": sorted(ring.stores[k.id])} if k.id in ring.stores else {})}
+               for k in ring.keys.values()]
     return json.dumps({"format": FORMAT, "version": 1, "current": ring.current_id,
                        "keys": entries}, indent=2) + "\n"
 
@@ -164,7 +180,7 @@ def load_keyring(path: str | os.PathLike[str] | None = None) -> Keyring:
         return parse(os.environ[ENV_KEYS], _("the variable {name}").format(name=ENV_KEYS))
     file = key_file_path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_private(file)
     except FileNotFoundError:
         raise KeyMaterialError(
             _("no key file at {file}; run `gbv-risk keys init` to create one (and back it up "
@@ -176,6 +192,43 @@ def load_keyring(path: str | os.PathLike[str] | None = None) -> Keyring:
                                  "and permissions (it should be readable by you alone, mode "
                                  "0600)").format(file=file, reason=reason)) from None
     return parse(text, _("the key file {file}").format(file=file), file)
+
+
+def _read_private(file: Path) -> str:
+    """The file's text, if only its owner may read or write it: the mode is taken from the
+    file as opened, so it cannot be swapped between the check and the read."""
+    fd = os.open(file, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077 and os.name == "posix":
+            raise KeyMaterialError(
+                _("the key file {file} can be read or changed by other users (mode {mode}); "
+                  "nothing was read from it. Run `chmod 600 {file}` so that only you can, "
+                  "and if others may have copied it, rotate the keys "
+                  "(`gbv-risk keys rotate`)").format(file=file, mode=f"{mode:04o}"))
+        return fh.read().decode("utf-8")
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Only one process at a time changes a key file (the store records and rotation read
+    it, change it and write it back): an advisory lock on its folder, which holds nothing
+    else to leave behind. Where there is no flock (Windows), no lock."""
+    try:
+        import fcntl
+    except ImportError:                   # pragma: no cover - not POSIX
+        yield
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_keyfile(path: Path, ring: Keyring) -> None:
@@ -214,20 +267,25 @@ def init_keyfile(path: str | os.PathLike[str] | None = None, force: bool = False
               "encrypted under it, and replacing it would make them unreadable. Keep it, or use "
               "--force only if no database uses it").format(file=file))
     key = new_key()
-    ring = Keyring({key.id: key}, key.id, _("the key file {file}").format(file=file), file)
+    ring = Keyring({key.id: key}, key.id, _("the key file {file}").format(file=file), file,
+                   {key.id: frozenset()})
     write_keyfile(file, ring)
     return ring
 
 
-def with_new_current(ring: Keyring) -> Keyring:
-    key = new_key()
-    return replace(ring, keys={**ring.keys, key.id: key}, current_id=key.id)
+def with_new_current(ring: Keyring, key: Key | None = None,
+                     stores: frozenset[str] = frozenset()) -> Keyring:
+    """The ring with a new current key, recorded as used by ``stores`` from its making."""
+    key = key or new_key()
+    return replace(ring, keys={**ring.keys, key.id: key}, current_id=key.id,
+                   stores={**ring.stores, key.id: frozenset(stores)})
 
 
 def keeping(ring: Keyring, ids: set[str]) -> Keyring:
     """The ring with only these keys (the current one always stays)."""
     keep = ids | {ring.current_id}
-    return replace(ring, keys={k: v for k, v in ring.keys.items() if k in keep})
+    return replace(ring, keys={k: v for k, v in ring.keys.items() if k in keep},
+                   stores={k: v for k, v in ring.stores.items() if k in keep})
 
 
 def file_mode(path: Path) -> int | None:

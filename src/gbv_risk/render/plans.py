@@ -1,7 +1,8 @@
 """Rendering plans with Jinja2 from ``program_templates/plans``.
 
 Templates are data a provider may adapt, so they run sandboxed, undefined names are errors
-rather than blanks, and HTML is autoescaped: a subject code or reason can never inject markup.
+rather than blanks, HTML is autoescaped and every value printed in Markdown is made inert
+(``markdown.py``): a subject code or reason can never inject markup.
 """
 
 from __future__ import annotations
@@ -78,14 +79,26 @@ def css_counters(template: str) -> str:
     return Markup(" ".join(out))
 
 
+def _inert(eval_ctx, value):
+    """Every value a template prints: HTML is autoescaped (and left alone here); in Markdown,
+    text is made inert (``markdown.text``), so a value from a record can add no HTML, link,
+    heading, list or table cell of its own."""
+    if eval_ctx.autoescape or not isinstance(value, str):
+        return value
+    from .markdown import text
+
+    return text(value)
+
+
 @lru_cache(maxsize=4)
 def _environment(directory: str):
-    from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+    from jinja2 import FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(
         loader=FileSystemLoader(directory), undefined=StrictUndefined,
         autoescape=select_autoescape(["html.j2"]), keep_trailing_newline=True,
+        finalize=pass_eval_context(_inert),
     )
     env.filters.update(css_string=css_string, css_counters=css_counters, breakable=breakable)
     return env

@@ -9,7 +9,6 @@ cases is suppressed.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import os
@@ -22,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..csvcells import write_rows
 from ..errors import InputFileError, RecordError
 from ..messages import _
 from ..store.db import engine_for
@@ -123,6 +123,4 @@ def _write(path: Path, data: list[dict[str, Any]]) -> None:
             if k not in columns:
                 columns.append(k)
     with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=columns)
-        w.writeheader()
-        w.writerows(data)
+        write_rows(fh, columns, data)

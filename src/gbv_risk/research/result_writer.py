@@ -71,6 +71,11 @@ class ResultWriter:
 
     def _raise(self) -> None:
         if self.error is not None:
+            from ..faults import disk_error
+
+            full = disk_error(self.error, str(self.target))
+            if full is not None:
+                raise full from None
             raise InputFileError(_("{file}: cannot write: {error}").format(
                 file=self.target, error=self.error)) from None
 
@@ -101,7 +106,9 @@ class ResultWriter:
         import pyarrow as pa
         from pyarrow import csv as pacsv
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        from ..csvcells import neutral_table
+
+        table = neutral_table(pa.Table.from_pandas(frame, preserve_index=False))
         options = pacsv.WriteOptions(include_header=self.first, quoting_style="needed")
         with open(self.tmp, "wb" if self.first else "ab") as fh:
             pacsv.write_csv(table, fh, write_options=options)

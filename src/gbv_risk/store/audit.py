@@ -144,7 +144,7 @@ _PG_FUNCTIONS = [
     """CREATE OR REPLACE FUNCTION gbv_audit_row() RETURNS trigger LANGUAGE plpgsql
         SECURITY DEFINER SET search_path = public, pg_temp SET TimeZone = 'UTC'
         SET DateStyle = 'ISO, YMD' SET IntervalStyle = 'postgres' SET extra_float_digits = 1
-        AS $$
+        SET bytea_output = 'hex' AS $$
     DECLARE r record;
     BEGIN
       IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;

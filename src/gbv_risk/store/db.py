@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import RecordError as StoreError
 from ..messages import _
 from .audit import register_sqlite_functions
+from .filemode import create_private
 
 
 def default_path() -> Path:
@@ -40,24 +41,35 @@ def resolve_url(db: str | None = None) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+BUSY_WAIT_MS = 10_000      # a connection used outside ``unit_engine`` waits this long for a lock
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # sqlite3 would open a transaction only at the first write, so a unit's reads ran outside
     # it and two writers could both act on the same stale read (both "record" one session).
     # BEGIN is issued by _sqlite_begin instead, at a unit's first statement: its reads and
     # writes are one snapshot, and a write on a stale one is refused (SQLITE_BUSY) and the
-    # unit retried whole (uow.retrying).
+    # unit run again whole (uow.run_unit).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_WAIT_MS}")
     cur.close()
     register_sqlite_functions(dbapi_conn)
 
 
 def _sqlite_begin(conn) -> None:
-    if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-        conn.exec_driver_sql("BEGIN")
+    """BEGIN IMMEDIATE for a unit that will write: it takes the write lock first, so SQLite's
+    busy timeout waits for another writer to finish instead of the unit reading a snapshot
+    that goes stale and being refused at its first write, when waiting can no longer help.
+    The wait is set on every BEGIN, because a pooled connection keeps whatever it was given
+    last."""
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
+        return
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get('sqlite_wait_ms', BUSY_WAIT_MS))}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_writes") else "BEGIN")
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -65,10 +77,13 @@ _ENGINES: dict[str, Engine] = {}
 
 def engine_for(url: str) -> Engine:
     if url not in _ENGINES:
-        eng = create_engine(url, future=True)
+        # hide_parameters: a failed statement's message never carries its values (answers about a
+        # victim, identities), whoever prints or logs it
+        eng = create_engine(url, future=True, hide_parameters=True)
         if eng.dialect.name == "sqlite":
             event.listen(eng, "connect", _sqlite_pragmas)
             event.listen(eng, "begin", _sqlite_begin)
+            event.listen(eng, "do_connect", create_private)     # a new file is 0600
         _ENGINES[url] = eng
     return _ENGINES[url]
 
@@ -82,6 +97,16 @@ def session_factory(url: str) -> sessionmaker[Session]:
 
         install(factory)
     return factory
+
+
+def unit_engine(url: str, writes: bool, wait: float) -> Engine:
+    """The engine for one unit of work: on SQLite, one that begins IMMEDIATE when the unit
+    writes and lets each lock wait last at most ``wait`` seconds (what is left of the
+    command's bound); elsewhere the shared engine itself."""
+    eng = engine_for(url)
+    if eng.dialect.name != "sqlite":
+        return eng
+    return eng.execution_options(sqlite_writes=writes, sqlite_wait_ms=round(wait * 1000))
 
 
 def display(url: str) -> str:

@@ -20,6 +20,7 @@ from ..errors import RecordError
 from ..messages import _
 from ..protect.identity import FIELDS, match_hash, normalise_national_id, seal, unseal
 from ..protect.keys import Keyring
+from ..protect.usage import note_use
 from .audit import record_read
 from .models import (
     Case,
@@ -104,6 +105,7 @@ def put_identity(s: Session, subject: Subject, data: Mapping[str, Any] | Identit
             s.delete(row)
             s.flush()
         return []
+    note_use(ring, s.get_bind().url)    # the key file learns this store uses the key first
     if row is None:
         row = SubjectIdentity(subject_id=subject.id, key_id=ring.current_id)
         s.add(row)

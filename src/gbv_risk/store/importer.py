@@ -47,7 +47,12 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Proble
                     continue
                 where = _line(n)
                 try:
-                    data = json.loads(line)
+                    data = json.loads(line, object_pairs_hook=_no_duplicates)
+                except _Duplicate as exc:
+                    problems.append(Problem(str(path), f"{where}: {exc.key}", _(
+                        "key {key} is written twice in this line; each key once (which "
+                        "one was meant?)").format(key=repr(exc.key))))
+                    continue
                 except json.JSONDecodeError as exc:
                     problems.append(Problem(str(path), where, _("not valid JSON: {reason}")
                                             .format(reason=exc.msg)))
@@ -63,6 +68,23 @@ def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], list[Proble
         raise InputFileError(_("{path}: not UTF-8 text ({reason} at byte {byte})").format(
             path=path, reason=exc.reason, byte=exc.start)) from None
     return rows, problems
+
+
+class _Duplicate(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different: the reader would otherwise keep the last
+    of two answers to the same question and drop the first without a word."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Duplicate(key)
+        out[key] = value
+    return out
 
 
 def _line(n: int) -> str:

@@ -7,8 +7,10 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from .. import names
 from ..assessment import Assessment
 from ..errors import RecordError
 from ..messages import _
@@ -52,25 +54,34 @@ def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, o
     for name, value, limit in ((_("case code"), code, 64), (_("subject code"), subject, 64),
                                (_("district"), district, 80), (_("mahalla"), mahalla, 120),
                                (_("officer"), officer, 120)):
-        if not value or len(value) > limit:
-            raise RecordError(_("{field} must be 1 to {limit} characters, got {length}").format(
-                field=name, limit=limit, length=len(value or "")))
+        names.check(name, value, limit)
     if s.scalar(select(Case.id).where(Case.code == code)) is not None:
         raise RecordError(_("case {code} already exists").format(code=repr(code)))
     subj = s.scalar(select(Subject).where(Subject.code == subject))
     if subj is None:
-        subj = Subject(code=subject)
-        s.add(subj)
-        s.flush()
+        subj = _insert_new(s, Subject(code=subject), _("subject code"), subject)
     if identity:
         from .identities import put_identity
 
         put_identity(s, subj, identity, keys or load_keyring())
-    case = Case(code=code, subject_id=subj.id, district=district, mahalla=mahalla,
-                officer=officer, opened_on=opened_on, status="open")
-    s.add(case)
-    s.flush()
-    return case
+    return _insert_new(s, Case(code=code, subject_id=subj.id, district=district,
+                               mahalla=mahalla, officer=officer, opened_on=opened_on,
+                               status="open"), _("case code"), code)
+
+
+def _insert_new(s: Session, row, field: str, code: str):
+    """Insert a row under a new code. The code may still be taken by a record the user cannot
+    see (another district's case or subject: the scope hides it, the database's unique code
+    does not); the answer is then the same whoever holds it and wherever, and says nothing
+    of them, where the database's own words would have named the table and the code."""
+    try:
+        with s.begin_nested():
+            s.add(row)
+            s.flush()
+    except IntegrityError:
+        raise RecordError(_("{field} {code} cannot be used; choose another (nothing was "
+                            "written)").format(field=field, code=repr(code))) from None
+    return row
 
 
 def add_incident(s: Session, case_code: str, date: dt.date, type_: str, severity: int,
@@ -95,6 +106,7 @@ def add_incident(s: Session, case_code: str, date: dt.date, type_: str, severity
 
 def add_order(s: Session, case_code: str, issued_on: dt.date, issued_by: str,
               conditions: list[str] | None = None, days: int | None = None) -> ProtectionOrder:
+    names.check(_("issued by"), issued_by, 120)
     case = case_by_code(s, case_code)
     rule = order_rule_on(issued_on)
     if days is not None and days < 1:
@@ -212,6 +224,7 @@ def correct_assessment(s: Session, assessment_id: int, a: Assessment, result: Ri
 
 def enroll(s: Session, case_code: str, programme_id: str, provider: str, start_on: dt.date,
            by: str | None = None) -> Enrolment:
+    names.check(_("provider"), provider, 160)
     case = case_by_code(s, case_code)
     prog = get_programme(programme_id)
     if start_on < case.opened_on:
@@ -338,6 +351,8 @@ def correct_session(s: Session, session_id: int, outcome: str, reason: str,
 
 def add_referral(s: Session, case_code: str, from_agency: str, to_agency: str, on: dt.date,
                  reason: str | None = None) -> Referral:
+    names.check(_("from agency"), from_agency, 80)
+    names.check(_("to agency"), to_agency, 80)
     case = case_by_code(s, case_code)
     r = Referral(case_id=case.id, from_agency=from_agency, to_agency=to_agency, reason=reason,
                  status="sent", created_on=on, updated_on=on)

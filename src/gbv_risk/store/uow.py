@@ -13,8 +13,9 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Programm
 from sqlalchemy.orm import Session
 
 from ..errors import AccessDenied, RecordError
+from ..faults import disk_error
 from ..messages import _
-from .db import display, engine_for, session_factory
+from .db import BUSY_WAIT_MS, display, engine_for, session_factory, unit_engine
 from .migrate import current, heads
 
 INSUFFICIENT_PRIVILEGE = "42501"     # PostgreSQL: no grant, or a row-level policy said no
@@ -38,10 +39,14 @@ def ensure_current(url: str) -> None:
 
 
 @contextmanager
-def unit_of_work(url: str, check: bool = True) -> Iterator[Session]:
+def unit_of_work(url: str, check: bool = True, *, writes: bool = False,
+                 wait: float = BUSY_WAIT_MS / 1000) -> Iterator[Session]:
+    """One attempt: commit what the block did, or nothing. ``writes``: the unit will write,
+    so on SQLite it takes the write lock when it begins; ``wait``: how long any one lock wait
+    may last. A command runs its units through ``run_unit``, which tries again when busy."""
     if check:
         ensure_current(url)
-    session = session_factory(url)()
+    session = session_factory(url)(bind=unit_engine(url, writes, wait))
     try:
         yield session
         session.commit()
@@ -62,6 +67,9 @@ def unit_of_work(url: str, check: bool = True) -> Iterator[Session]:
             raise DatabaseBusy(_("the database {url} is busy with another change (nothing "
                                  "was written); run the command again").format(
                 url=display(url))) from None
+        full = disk_error(exc, display(url))
+        if full is not None:
+            raise full from None
         raise
     except BaseException:
         session.rollback()
@@ -90,26 +98,41 @@ def transient(exc: BaseException) -> bool:
     return getattr(orig, "sqlstate", None) in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED)
 
 
-def retrying(url: str, work: Callable[[Session], T], attempts: int = 8,
-             check: bool = True) -> T:
-    """Run ``work`` in a unit of work, and if the database refused it only because another
-    writer got there first, run the whole unit again after a growing random pause.
+DEFAULT_WAIT = 30.0                   # seconds a command waits for other writers in all
+FIRST_PAUSE, LONGEST_PAUSE = 0.01, 1.0  # seconds between attempts: doubled each time, jittered
 
-    Why: SQLite's busy timeout cannot help a unit whose snapshot went stale (another writer
-    committed between its first read and its first write; SQLite then refuses at once rather
-    than let it write on what it read), and PostgreSQL may end a transaction with a
-    serialization failure or a deadlock. Why the whole unit and never a part: the checks
-    it made on what it read (is this session still unrecorded?) must be made again on what
-    is there now, or two writers could both succeed. So ``work`` must do nothing outside the
-    session that cannot be done twice. Bounded, so a database that stays locked is reported
-    (``DatabaseBusy``, nothing written) instead of waited on for ever.
+
+def run_unit(url: str, work: Callable[[Session], T], *, writes: bool = True,
+             wait: float = DEFAULT_WAIT, check: bool = True) -> T:
+    """Run ``work`` in a unit of work, and while the database refuses it only because other
+    writers hold or changed it, run the whole unit again, after a pause that doubles each
+    time (with jitter, so writers that collided do not collide again in step), until ``wait``
+    seconds have passed; only then report ``DatabaseBusy`` (nothing written).
+
+    The one way commands reach the store (``tests/test_sqlite_writers.py`` holds them to it).
+    Why the whole unit and never a part: the checks it made on what it read (is this session
+    still unrecorded?) must be made again on what is there now, or two writers could both
+    succeed. So ``work`` starts from nothing each time, in a fresh session, and must do
+    nothing outside the session that cannot be done twice; what the command prints comes
+    after, from what ``work`` returned. ``writes`` (the safe default) takes SQLite's write
+    lock at the start, so most waits happen inside SQLite's busy timeout rather than here;
+    a unit that only reads passes False and never holds other writers up.
     """
-    for attempt in range(1, attempts + 1):
+    if check:
+        ensure_current(url)
+    deadline = time.monotonic() + wait
+    pause = FIRST_PAUSE
+    while True:
         try:
-            with unit_of_work(url, check=check) as s:
+            with unit_of_work(url, check=False, writes=writes,
+                              wait=max(0.0, deadline - time.monotonic())) as s:
                 return work(s)
         except DatabaseBusy:
-            if attempt == attempts:
-                raise
-            time.sleep(min(1.0, 0.01 * 2 ** attempt) * random.uniform(0.5, 1.5))
-    raise AssertionError("unreachable")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise DatabaseBusy(_("the database {url} stayed busy with other changes for "
+                                     "{seconds} s (nothing was written); run the command again "
+                                     "when they are done").format(
+                    url=display(url), seconds=f"{wait:g}")) from None
+            time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
+            pause = min(LONGEST_PAUSE, pause * 2)
