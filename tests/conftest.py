@@ -191,3 +191,21 @@ def as_user(url: str, name: str, monkeypatch) -> str:
     if url.startswith("sqlite"):
         return url
     return make_url(url).set(username=name).render_as_string(hide_password=False)
+
+
+def start_together(procs: list, timeout: float) -> list:
+    """Writer processes that each print "ready", wait for "go" and print one JSON line last:
+    release them at once, and their last lines (a process that fails fails the test)."""
+    import json
+
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=timeout)
+        assert p.returncode == 0, err
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results

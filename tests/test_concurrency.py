@@ -124,17 +124,9 @@ def _run_writers(url: str, plans: list[list[dict]], tmp_path: Path,
                                        str(int(writes))], text=True,
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE))
-    for p in procs:
-        assert p.stdout.readline().strip() == "ready", p.stderr.read()
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=300)
-        assert p.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+    from conftest import start_together
+
+    return start_together(procs, timeout=300)
 
 
 @pytest.fixture(params=[("sqlite", 4, True), ("sqlite", 4, False), ("postgresql", 8, True)],

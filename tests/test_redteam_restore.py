@@ -26,23 +26,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from test_backup import ok, refused
 
 from gbv_risk.store import catalogue, db, reference
 from gbv_risk.store.access import ROLES, group_name
 from gbv_risk.store.db import engine_for
-
-
-def ok(out) -> str:
-    assert out.returncode == 0, f"exit {out.returncode}: {out.stdout}{out.stderr}"
-    return out.stdout
-
-
-def refused(out, *words: str) -> str:
-    assert out.returncode == 11, f"exit {out.returncode}: {out.stdout}{out.stderr}"
-    assert out.stderr.startswith("error: ") and "Traceback" not in out.stderr
-    for w in words:
-        assert w in out.stderr, (w, out.stderr)
-    return out.stderr
 
 
 def database(url: str) -> str:

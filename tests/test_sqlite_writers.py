@@ -111,17 +111,9 @@ def _office(url: str, enrolments: dict[str, int], env: dict | None = None) -> li
                               text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
              for w in range(WRITERS)]
-    for p in procs:
-        assert p.stdout.readline().strip() == "ready", p.stderr.read()
-    for p in procs:
-        p.stdin.write("go\n")
-        p.stdin.flush()
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+    from conftest import start_together
+
+    return start_together(procs, timeout=600)
 
 
 def _rows(url: str) -> dict[str, Counter]:
