@@ -95,9 +95,8 @@ def stand_in(template: str) -> str:
 
 @pytest.fixture
 def language():
-    saved = list(messages._chosen)
-    yield messages.set_language
-    messages._chosen[:] = saved
+    with messages.in_language(None):     # the test's choices end with it
+        yield messages.set_language
 
 
 @pytest.fixture

@@ -5,6 +5,10 @@
     >>> result = gbv_risk.score(a)
     >>> result.level, [f.id for f in result.fired]
     >>> print(gbv_risk.render_plan(gbv_risk.build_plan(result, audience="subject")))
+
+A function that takes ``lang`` speaks it for the whole call, its messages included, whatever
+another thread speaks meanwhile; the others speak the language of the moment, which a request
+(or thread) sets for itself with ``messages.in_language``.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from .assessment import Assessment, from_data, load_assessment
 from .cases import CaseOutcome, run_tests
 from .instrument import Instrument, available_instruments, load_instrument
-from .messages import _
+from .messages import _, in_language
 from .plan import Audience, Plan, Release
 from .plan import build_plan as _build_plan
 from .render.plans import Format, render_plan
@@ -55,22 +59,24 @@ def build_plan(result: RiskResult, ruleset: RuleSet | str | None = None,
     """The team's plan, or the copy handed to the subject: only what he is to do, and of that
     only what rests on nothing the victim said or is in ``releases`` (a professional's
     decision, on the record). ``has_order``: a protection order is in force."""
-    rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(
-        ruleset or f"{result.ruleset}@{result.version}")
-    if rs.compiled.content_hash != result.content_hash:
-        from .errors import AssessmentError
-        raise AssessmentError(_("the result was scored with {ruleset} #{scored_hash}, which "
-                                "differs from the rule set loaded now (#{loaded_hash}); "
-                                "score again").format(
-            ruleset=f"{result.ruleset}@{result.version}", scored_hash=result.content_hash[:12],
-            loaded_hash=rs.compiled.content_hash[:12]))
-    return _build_plan(result, rs, audience, lang, releases, has_order=has_order)
+    with in_language(lang):
+        rs = ruleset if isinstance(ruleset, RuleSet) else load_ruleset(
+            ruleset or f"{result.ruleset}@{result.version}")
+        if rs.compiled.content_hash != result.content_hash:
+            from .errors import AssessmentError
+            raise AssessmentError(_("the result was scored with {ruleset} #{scored_hash}, which "
+                                    "differs from the rule set loaded now (#{loaded_hash}); "
+                                    "score again").format(
+                ruleset=f"{result.ruleset}@{result.version}", scored_hash=result.content_hash[:12],
+                loaded_hash=rs.compiled.content_hash[:12]))
+        return _build_plan(result, rs, audience, lang, releases, has_order=has_order)
 
 
 def plan_for(assessment: Assessment, ruleset: RuleSet | str | None = None,
              audience: Audience = "team", lang: str = "en", fmt: Format = "md") -> str:
-    result = score(assessment, ruleset)
-    return render_plan(build_plan(result, ruleset, audience, lang), fmt)
+    with in_language(lang):
+        result = score(assessment, ruleset)
+        return render_plan(build_plan(result, ruleset, audience, lang), fmt)
 
 
 def validate_ruleset(path: str | Path) -> RuleSet:

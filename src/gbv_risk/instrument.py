@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import resources
 from .errors import DefinitionError, NotFoundError, Problem
+from .filestamps import Stamp, folder_stamp, stamp
 from .i18n import Text
 from .messages import _
 from .validation import parse_model
@@ -155,35 +156,55 @@ def load_instrument_file(path: Path | str) -> Instrument:
     return parse_instrument(data, name)
 
 
-@cache
 def _catalogue(directory: str) -> dict[str, Path]:
+    """Every instrument of a folder by key, as the folder is now."""
+    return _catalogue_cached(directory, folder_stamp(directory))
+
+
+@lru_cache(maxsize=8)
+def _catalogue_cached(directory: str, _listing: tuple) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.y*ml")):
-        inst = load_instrument_file(path)
+        inst = _load_file(path)
         out[inst.key] = path
     return out
+
+
+def _load_file(path: Path) -> Instrument:
+    return _parsed(str(path), stamp(path))
+
+
+@lru_cache(maxsize=64)
+def _parsed(path: str, _stamp: Stamp) -> Instrument:
+    """Keyed on the file's stamp, not the instrument's name: two rules folders may hold
+    different instruments of one name, and a file may be edited between loads."""
+    return load_instrument_file(path)
 
 
 def available_instruments() -> list[Instrument]:
     return [load_instrument(k) for k in _catalogue(str(resources.instruments_dir()))]
 
 
-@lru_cache(maxsize=64)
 def load_instrument(key: str) -> Instrument:
-    """Load ``id@version`` (or ``id`` for the newest version) from the shipped instruments."""
+    """Load ``id@version`` (or ``id`` for the newest version) from the shipped instruments
+    (``GBV_RISK_RULES_DIR`` when set). Cached per file, as that file is now."""
+    return _load_file(instrument_path(key))
+
+
+def instrument_path(key: str) -> Path:
+    """The file ``load_instrument(key)`` reads from the current rules folder."""
+    folder = resources.instruments_dir()
     if "@" in key:
         name, version = key.split("@", 1)
-        path = resources.instruments_dir() / f"{name}-{version}.yaml"
-        if is_file(path):
-            inst = load_instrument_file(path)
-            if inst.key == key:
-                return inst
-    cat = _catalogue(str(resources.instruments_dir()))
+        path = folder / f"{name}-{version}.yaml"
+        if is_file(path) and _load_file(path).key == key:
+            return path
+    cat = _catalogue(str(folder))
     if key in cat:
-        return load_instrument_file(cat[key])
+        return cat[key]
     versions = sorted((k for k in cat if k.split("@")[0] == key), key=_version_key)
     if "@" not in key and versions:
-        return load_instrument_file(cat[versions[-1]])
+        return cat[versions[-1]]
     known = ", ".join(sorted(cat)) or _("none")
     name = key.split("@")[0]
     if "@" in key and any(k.split("@")[0] == name for k in cat):

@@ -7,18 +7,31 @@ first needed, so there is no compiled file to forget to rebuild.
 
 The language is the one asked for (``--lang``), else GBV_RISK_LANG, else the locale of the
 session (LC_ALL, LC_MESSAGES, LANG: ``ru_RU.UTF-8`` is Russian), else English.
+
+The language of the moment is a context variable, not a process global, so that two requests
+served at once in two languages never mix. ``in_language(lang)`` sets it for one call (the
+use cases that take ``lang`` do so at their entry); ``set_language`` sets it for the rest of
+the current context (the CLI's run). A context is not inherited by a ``threading.Thread``:
+each thread of a server starts from the default (the environment, then English), so each
+request or thread sets its own language, with ``in_language`` or by passing ``lang``. (A
+``concurrent.futures`` pool does not carry it either unless the task is submitted through
+``contextvars.copy_context().run``.)
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
 from .i18n import LANGUAGES
 
 CATALOGUES = Path(__file__).resolve().parent / "locale"
-_chosen: list[str] = []
+# None: nothing chosen in this context, so the environment decides (``resolve_language``).
+_current: ContextVar[str | None] = ContextVar("gbv_risk_language", default=None)
 
 
 def resolve_language(explicit: str | None = None) -> str:
@@ -39,12 +52,28 @@ def _code(value: str | None) -> str | None:
 
 
 def set_language(lang: str | None) -> str:
-    _chosen[:] = [resolve_language(lang)]
-    return _chosen[0]
+    """The language for the rest of the current context: the CLI's run, or a test. Code that
+    serves one call among others (a request, a thread) uses ``in_language`` instead."""
+    code = resolve_language(lang)
+    _current.set(code)
+    return code
+
+
+@contextmanager
+def in_language(lang: str | None) -> Iterator[str]:
+    """Messages in ``lang`` inside the block, and the language as it was after it, whatever
+    other threads or requests choose meanwhile. ``None`` keeps the language of the moment."""
+    code = resolve_language(lang) if lang else language()
+    token = _current.set(code)
+    try:
+        yield code
+    finally:
+        _current.reset(token)
 
 
 def language() -> str:
-    return _chosen[0] if _chosen else resolve_language()
+    """The language of the current context: the one set in it, else the environment's."""
+    return _current.get() or resolve_language()
 
 
 @cache

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from .disclosure import Provenance, rests_on_victim
-from .messages import _
+from .messages import _, in_language
 from .programmes.assign import recommend
 from .programmes.catalogue import catalogue
 from .result import RiskResult
@@ -123,51 +123,52 @@ def build_plan(result: RiskResult, rs: RuleSet, audience: Audience = "team",
 
 def team_plan(result: RiskResult, rs: RuleSet, lang: str = "en",
               releases: Iterable[Release] = (), *, has_order: bool = False) -> Plan:
-    c = rs.compiled
-    prov = Provenance(c, (f.id for f in result.fired))
-    released = {r.element: r for r in releases}
-    rules = {r.id: r for r in c.rules}
+    with in_language(lang):
+        c = rs.compiled
+        prov = Provenance(c, (f.id for f in result.fired))
+        released = {r.element: r for r in releases}
+        rules = {r.id: r for r in c.rules}
 
-    def listed(kind: str, outcome: str, ids: list[str], vocab: str) -> list[PlanItem]:
-        out = []
-        for i in ids:
-            item = PlanItem(id=i, label=c.label(vocab, i, lang), kind=kind,
-                            sources=prov.listed(outcome, i))
-            out.append(item.model_copy(update={"release": released.get(item.element)}))
-        return out
+        def listed(kind: str, outcome: str, ids: list[str], vocab: str) -> list[PlanItem]:
+            out = []
+            for i in ids:
+                item = PlanItem(id=i, label=c.label(vocab, i, lang), kind=kind,
+                                sources=prov.listed(outcome, i))
+                out.append(item.model_copy(update={"release": released.get(item.element)}))
+            return out
 
-    reasons = []
-    for f in result.fired:
-        detail = (_("total {total}").format(total=result.total) if f.kind == "threshold"
-                  else f.source)
-        reasons.append(PlanItem(id=f.id, label=rationale_text(rs, f, lang), kind="reason",
-                                detail=detail, sources=rules[f.id].sources if f.id in rules
-                                else ()))
-    a = result.actions
-    reassess = _merge(prov.ranked("reassess_days"), ("records",)) if a.reassess_by else ()
-    return Plan(
-        audience="team", lang=lang, subject=result.subject,
-        assessment_date=result.assessment_date, ruleset=f"{result.ruleset}@{result.version}",
-        content_hash=result.content_hash,
-        level=result.level, level_label=c.label("levels", result.level, lang),
-        computed_level_label=c.label("levels", result.computed_level, lang),
-        override_reason=result.override.reason if result.override else None,
-        provisional=result.provisional, level_range=result.level_range,
-        level_range_labels=tuple(c.label("levels", x, lang) for x in result.level_range),
-        unanswered=_unanswered(result, rs, lang),
-        intensity=a.intensity,
-        intensity_label=c.label("intensities", a.intensity, lang) if a.intensity else None,
-        reasons=reasons, flags=listed("flag", "flag", result.flags, "flags"),
-        needs=listed("need", "need", a.needs, "needs"),
-        referrals=listed("referral", "referral", a.referrals, "agencies"),
-        programmes=_programmes(result, rs, lang, released, has_order),
-        safety_steps=listed("safety", "safety", a.safety_steps, "safety_steps"),
-        steps=listed("step", "step", a.steps, "steps"),
-        reassess_by=a.reassess_by, reassess_sources=reassess,
-        reassess_release=released.get(REASSESSMENT),
-        reassess_on=listed("trigger", "reassess_on", a.reassess_on, "triggers"),
-        work_on=_work_on(result, rs, lang),
-    )
+        reasons = []
+        for f in result.fired:
+            detail = (_("total {total}").format(total=result.total) if f.kind == "threshold"
+                      else f.source)
+            reasons.append(PlanItem(id=f.id, label=rationale_text(rs, f, lang), kind="reason",
+                                    detail=detail, sources=rules[f.id].sources if f.id in rules
+                                    else ()))
+        a = result.actions
+        reassess = _merge(prov.ranked("reassess_days"), ("records",)) if a.reassess_by else ()
+        return Plan(
+            audience="team", lang=lang, subject=result.subject,
+            assessment_date=result.assessment_date, ruleset=f"{result.ruleset}@{result.version}",
+            content_hash=result.content_hash,
+            level=result.level, level_label=c.label("levels", result.level, lang),
+            computed_level_label=c.label("levels", result.computed_level, lang),
+            override_reason=result.override.reason if result.override else None,
+            provisional=result.provisional, level_range=result.level_range,
+            level_range_labels=tuple(c.label("levels", x, lang) for x in result.level_range),
+            unanswered=_unanswered(result, rs, lang),
+            intensity=a.intensity,
+            intensity_label=c.label("intensities", a.intensity, lang) if a.intensity else None,
+            reasons=reasons, flags=listed("flag", "flag", result.flags, "flags"),
+            needs=listed("need", "need", a.needs, "needs"),
+            referrals=listed("referral", "referral", a.referrals, "agencies"),
+            programmes=_programmes(result, rs, lang, released, has_order),
+            safety_steps=listed("safety", "safety", a.safety_steps, "safety_steps"),
+            steps=listed("step", "step", a.steps, "steps"),
+            reassess_by=a.reassess_by, reassess_sources=reassess,
+            reassess_release=released.get(REASSESSMENT),
+            reassess_on=listed("trigger", "reassess_on", a.reassess_on, "triggers"),
+            work_on=_work_on(result, rs, lang),
+        )
 
 
 def subject_copy(team: Plan) -> Plan:

@@ -9,13 +9,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
+from . import resources
 from .assessment import parse_answer
 from .dsl.compile import Compiler, compile_ruleset
-from .dsl.loader import Effective, default_for_instrument, find_ruleset, resolve, shipped_rulesets
+from .dsl.loader import (
+    Effective,
+    chain,
+    default_for_instrument,
+    find_ruleset,
+    resolve,
+    shipped_rulesets,
+)
 from .dsl.schema import DEFAULT_INTENSITIES, DEFAULT_LEVELS, TestCase
 from .engine.ir import CompiledRuleSet
 from .errors import DefinitionError, GbvRiskError, NotFoundError, Problem
-from .instrument import Instrument, load_instrument
+from .filestamps import stamp
+from .instrument import Instrument, instrument_path, load_instrument
 from .messages import _
 from .yamlio import locate
 
@@ -158,14 +167,30 @@ def ordered(problems: list[Problem], eff: Effective) -> list[Problem]:
 
 
 @lru_cache(maxsize=32)
-def _load_cached(path: str, mtime: float) -> RuleSet:
+def _load_cached(path: str, _inputs: tuple) -> RuleSet:
     return load_path(path)
+
+
+def _depends_on(path: Path) -> tuple:
+    """What a load of ``path`` is read from: the rules folder that resolves names, and the
+    stamp of every file of the ``extends`` chain and of the instrument it reads. Taken on
+    each call, so that an edit to a parent, the instrument or another rules folder is seen
+    by the next load (``stat`` calls only: every parse on the way is cached)."""
+    files = chain(path)
+    out: list = [str(resources.rules_dir()), *(stamp(p) for p, _f in files)]
+    instrument = next((f.instrument for _p, f in files if f.instrument), None)
+    if instrument is not None:
+        try:
+            out.append(stamp(instrument_path(instrument)))
+        except GbvRiskError:
+            out.append((instrument, None))   # the load reports it, and is not cached
+    return tuple(out)
 
 
 def load_ruleset(ref: str | Path) -> RuleSet:
     """``ipv_core``, ``ipv_core@2026.1`` or a path to a rule-set file."""
     path = find_ruleset(str(ref))
-    rs = _load_cached(str(path.resolve()), path.stat().st_mtime)
+    rs = _load_cached(str(path.resolve()), _depends_on(path))
     if "@" in str(ref) and not Path(ref).suffix and rs.key != str(ref):
         raise NotFoundError(_("{file} holds {key}, not {ref}; shipped files are named "
                               "<id>-<version>.yaml").format(file=path, key=rs.key, ref=ref))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import resources
 from ..errors import DefinitionError, GbvRiskError, NotFoundError, Problem
+from ..filestamps import Stamp, folder_stamp, stamp
 from ..messages import _
 from ..yamlio import exists, is_file, load_data, locate
 from .salvage import Salvaged, Unchecked, salvage_file
@@ -52,12 +53,13 @@ def read_ruleset(path: Path | str) -> tuple[Salvaged, object, str]:
     """The file as far as it validates, with its schema problems (none when it is valid)."""
     p = Path(path)
     if str(path) != "-" and is_file(p):
-        return _parse_cached(str(p), p.stat().st_mtime_ns)
+        return _parse_cached(str(p), stamp(p))
     return _parse(path)
 
 
 @lru_cache(maxsize=64)
-def _parse_cached(path: str, mtime: int) -> tuple[Salvaged, object, str]:
+def _parse_cached(path: str, _stamp: Stamp) -> tuple[Salvaged, object, str]:
+    """Keyed on the name as given too: problems name the file as the user wrote it."""
     return _parse(path)
 
 
@@ -69,8 +71,13 @@ def _parse(path: Path | str) -> tuple[Salvaged, object, str]:
     return salvage_file(data, name), data, name
 
 
-@lru_cache(maxsize=8)
 def _index(directory: str) -> dict[str, Path]:
+    """Every rule set of a folder by key, as the folder is now."""
+    return _index_cached(directory, folder_stamp(directory))
+
+
+@lru_cache(maxsize=8)
+def _index_cached(directory: str, _listing: tuple) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for path in sorted(Path(directory).glob("*.y*ml")):
         try:
@@ -111,6 +118,33 @@ def find_ruleset(ref: str, near: Path | None = None) -> Path:
         raise NotFoundError(_("unknown rule set {ref}; available: none").format(ref=repr(ref)))
     raise NotFoundError(_("unknown rule set {ref}; available: {known}").format(
         ref=repr(ref), known=", ".join(sorted(candidates))))
+
+
+def chain(path: Path | str) -> tuple[tuple[Path, RuleSetFile], ...]:
+    """The files a load of ``path`` reads, the file itself first and then each one its
+    ``extends`` names, as ``resolve`` finds them now. Stops where ``resolve`` would report a
+    problem (that load is not cached); cheap, since every file's parse is cached."""
+    out: list[tuple[Path, RuleSetFile]] = []
+    seen: set[str] = set()
+    p: Path | None = Path(path)
+    while p is not None:
+        try:
+            s, _raw, name = read_ruleset(p)
+        except GbvRiskError:
+            break
+        key = f"{s.file.ruleset}@{s.file.version}"
+        if key in seen:      # a cycle, as ``resolve`` sees it
+            break
+        seen.add(key)
+        out.append((p, s.file))
+        ref = s.file.extends
+        if not ref or "@" not in ref:
+            break
+        try:
+            p = find_ruleset(ref, Path(name) if name != "<stdin>" else None)
+        except GbvRiskError:
+            p = None
+    return tuple(out)
 
 
 def _by_file_name(ref: str, folder: Path) -> Path | None:

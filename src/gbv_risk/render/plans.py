@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import resources
 from ..errors import DefinitionError, NotFoundError
-from ..messages import _
+from ..messages import _, in_language
 from ..plan import SUBJECT_FIELDS, SUBJECT_ITEM_FIELDS, Plan
 from ..yamlio import load_data
 
@@ -127,9 +127,10 @@ def plan_json(plan: Plan) -> dict:
 
 
 def render_plan(plan: Plan, fmt: Format = "md") -> str:
-    if fmt == "json":
-        return json.dumps(plan_json(plan), indent=2, ensure_ascii=False)
-    return _render(f"plan.{fmt}.j2", plan=plan, strings=strings(plan.lang))
+    with in_language(plan.lang):
+        if fmt == "json":
+            return json.dumps(plan_json(plan), indent=2, ensure_ascii=False)
+        return _render(f"plan.{fmt}.j2", plan=plan, strings=strings(plan.lang))
 
 
 def case_plan_json(cp) -> dict:
@@ -147,10 +148,11 @@ def case_plan_json(cp) -> dict:
 def render_case_plan(cp, fmt: Format = "md", header: CaseHeader | None = None) -> str:
     """A case's plan: the assessment's plan plus who does what, by when. HTML is the page to
     print and sign (A4, the PDF is drawn from it), so it carries ``header``."""
-    if fmt == "json":
-        return json.dumps(case_plan_json(cp), indent=2, ensure_ascii=False)
-    return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, doc=header or CaseHeader(),
-                   strings=strings(cp.plan.lang))
+    with in_language(cp.plan.lang):
+        if fmt == "json":
+            return json.dumps(case_plan_json(cp), indent=2, ensure_ascii=False)
+        return _render(f"caseplan.{fmt}.j2", plan=cp.plan, case=cp, doc=header or CaseHeader(),
+                       strings=strings(cp.plan.lang))
 
 
 def _render(name: str, **context) -> str:

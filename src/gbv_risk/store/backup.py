@@ -19,6 +19,7 @@ never the backup's (``catalogue``, ``reference``).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import shutil
 import sqlite3
@@ -384,7 +385,9 @@ def _pg_restore(url: str, src: Path, force: bool) -> str:
             ThreadPoolExecutor(max_workers=1) as pool:
         # what the revision defines is made (in a scratch database) while the backup loads:
         # it is needed only at the end, before the COMMIT, which waits for it
-        checked = pool.submit(_checked_grants, url, src, rev, database)
+        # (in this run's context, so that its refusals speak the run's language)
+        checked = pool.submit(contextvars.copy_context().run, _checked_grants, url, src, rev,
+                              database)
         # grants are never taken from a backup: they would name the groups of the database
         # it was taken from; the restored store gets those its revision defines
         producer = subprocess.Popen(
