@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pydantic import RootModel, model_validator
 
-LANGUAGES = ("en", "ru", "uz", "kaa")
-REQUIRED_LANGUAGES = ("en", "ru")
+from .languages import LANGUAGES, REQUIRED_LANGUAGES
+from .messages import _
+
+__all__ = ["LANGUAGES", "REQUIRED_LANGUAGES", "Text"]
 
 
 class Text(RootModel[dict[str, str]]):
     @model_validator(mode="after")
     def _languages(self):
-        from .messages import _  # imported here: messages imports LANGUAGES from this module
-
         unknown = sorted(set(self.root) - set(LANGUAGES))
         if unknown:
             raise ValueError(_("unknown language code(s) {codes}; use {languages}").format(

@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-from .i18n import LANGUAGES
+from .languages import LANGUAGES
 
 CATALOGUES = Path(__file__).resolve().parent / "locale"
 # None: nothing chosen in this context, so the environment decides (``resolve_language``).

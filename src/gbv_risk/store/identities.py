@@ -22,6 +22,7 @@ from ..protect.identity import FIELDS, match_hash, normalise_national_id, seal, 
 from ..protect.keys import Keyring
 from ..protect.usage import note_use
 from .audit import record_read
+from .lookup import case_by_code
 from .models import (
     Case,
     Enrolment,
@@ -37,7 +38,6 @@ from .models import (
     Subject,
     SubjectIdentity,
 )
-from .records import case_by_code
 
 ERASED = "[erased]"      # for free-text columns that may not be empty
 

@@ -17,7 +17,9 @@ from ..messages import _
 from ..programmes.catalogue import get_programme
 from ..protect.keys import Keyring, load_keyring
 from ..result import RiskResult
+from .identities import put_identity
 from .legal import describe, order_rule_on
+from .lookup import case_by_code
 from .models import (
     ABSENCE_REASONS,
     SESSION_OUTCOMES,
@@ -39,13 +41,6 @@ INCIDENT_TYPES = ("physical", "sexual", "psychological", "economic", "threat", "
 REFERRAL_STATUSES = ("sent", "accepted", "declined", "completed")
 
 
-def case_by_code(s: Session, code: str) -> Case:
-    case = s.scalar(select(Case).where(Case.code == code))
-    if case is None:
-        raise RecordError(_("no case {code}; see `gbv-risk case list`").format(code=repr(code)))
-    return case
-
-
 def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, officer: str,
              opened_on: dt.date, identity: dict[str, Any] | None = None,
              keys: Keyring | None = None) -> Case:
@@ -61,8 +56,6 @@ def add_case(s: Session, code: str, subject: str, district: str, mahalla: str, o
     if subj is None:
         subj = _insert_new(s, Subject(code=subject), _("subject code"), subject)
     if identity:
-        from .identities import put_identity
-
         put_identity(s, subj, identity, keys or load_keyring())
     return _insert_new(s, Case(code=code, subject_id=subj.id, district=district,
                                mahalla=mahalla, officer=officer, opened_on=opened_on,
