@@ -147,30 +147,34 @@ def summary_text(r: RiskResult, rs: RuleSet, lang: str = "en", explain: bool = F
         if then:
             L.append(_("What follows:"))
             L += [reason(f) for f in then]
+
+        def names(vocabulary: str, codes) -> str:
+            return ", ".join(rs.compiled.label(vocabulary, x, lang) for x in codes)
+
         if r.flags:
             L.append(_("Red flags: {flags}").format(
-                flags=", ".join(rs.compiled.label("flags", x, lang) for x in r.flags)))
+                flags=names("flags", r.flags)))
         a = r.actions
         if a.intensity:
             L.append(_("Programme intensity: {intensity}").format(
-                intensity=rs.compiled.label("intensities", a.intensity, lang)))
+                intensity=names("intensities", [a.intensity])))
         if a.referrals:
             L.append(_("Referrals: {agencies}").format(
-                agencies=", ".join(rs.compiled.label("agencies", x, lang) for x in a.referrals)))
+                agencies=names("agencies", a.referrals)))
         if a.needs:
             L.append(_("Needs: {needs}").format(
-                needs=", ".join(rs.compiled.label("needs", x, lang) for x in a.needs)))
+                needs=names("needs", a.needs)))
         if a.safety_steps:
             L.append(_("Victim safety: {steps}").format(
-                steps=", ".join(rs.compiled.label("safety_steps", x, lang) for x in a.safety_steps)))
+                steps=names("safety_steps", a.safety_steps)))
         if a.steps:
             L.append(_("Next steps: {steps}").format(
-                steps=", ".join(rs.compiled.label("steps", x, lang) for x in a.steps)))
+                steps=names("steps", a.steps)))
         if a.reassess_by:
             if a.reassess_on:
                 L.append(_("Re-assess by {date} ({days} days) or at once on {triggers}").format(
                     date=a.reassess_by, days=a.reassess_within_days,
-                    triggers=", ".join(rs.compiled.label("triggers", x, lang) for x in a.reassess_on)))
+                    triggers=names("triggers", a.reassess_on)))
             else:
                 L.append(_("Re-assess by {date} ({days} days)").format(
                     date=a.reassess_by, days=a.reassess_within_days))
